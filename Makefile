@@ -1,0 +1,37 @@
+# Two commands for a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FAQBOT_HOST ?= 127.0.0.1
+FAQBOT_PORT ?= 8000
+export FAQBOT_HOST FAQBOT_PORT
+
+.PHONY: install run test index bench clean
+
+install: $(STAMP)
+
+# torch is pinned and installed first: an unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+# Rebuild only when the published index is missing or older than any corpus file.
+index: install
+	@if [ ! -f index/current ] || [ -n "$$(find corpus -newer index/current -type f | head -n 1)" ]; then \
+		$(BIN)/faqbot build; \
+	else echo "index is up to date ($$(cat index/current))"; fi
+
+run: index
+	$(BIN)/faqbot serve --host $(FAQBOT_HOST) --port $(FAQBOT_PORT)
+
+test: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) index/current index/versions
