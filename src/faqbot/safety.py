@@ -15,6 +15,7 @@ from typing import Literal, get_args
 
 import yaml
 
+from faqbot.errors import FaqbotError
 from faqbot.normalize import fold_for_matching
 
 __all__ = [
@@ -40,7 +41,7 @@ _REGEX_ESCAPE = re.compile(r"\\.")
 _NEVER_IN_FOLDED_TEXT = re.compile(r"[A-Z'\u2018\u2019]")
 
 
-class SafetyRulesError(ValueError):
+class SafetyRulesError(FaqbotError, ValueError):
     """The safety rules file is missing, unreadable or malformed.
 
     Raised at load time so a broken rules file stops the service instead of silently

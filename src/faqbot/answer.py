@@ -1,0 +1,173 @@
+"""Deciding what a question gets: the safety gate, retrieval, then one pure decision.
+
+The decision never writes text: it picks the editors' fallback or emergency wording, or
+passages that are verbatim slices of approved articles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from faqbot.corpus import load_responses
+from faqbot.embedding import Embedder
+from faqbot.errors import CalibrationError
+from faqbot.index import PassageIndex, load_published
+from faqbot.models import Answer, Hit, Passage, Responses, Status
+from faqbot.normalize import normalize_question
+from faqbot.safety import SafetyRules, check_safety, load_safety_rules
+from faqbot.settings import Settings
+
+CALIBRATION_FILE = "calibration.json"
+SAFETY_FILE = "safety.yaml"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Scores that separate the three bands: answered ≥ answer > related-links ≥ related."""
+
+    answer: float
+    related: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything the decision needs besides the question and the hits."""
+
+    thresholds: Thresholds
+    safety: SafetyRules
+    max_passages: int
+    margin: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for one question; passages only when answered."""
+
+    status: Status
+    hits: tuple[Hit, ...]
+    related: tuple[Passage, ...]
+    reason: str
+
+
+def _related(hits: Sequence[Hit], policy: Policy) -> tuple[Passage, ...]:
+    """Near misses worth offering as links: one per section, best first."""
+    sections: dict[str, Passage] = {}
+    for hit in hits:
+        if hit.score >= policy.thresholds.related and hit.passage.url not in sections:
+            sections[hit.passage.url] = hit.passage
+    return tuple(sections.values())[: policy.max_passages]
+
+
+def decide(question: str, hits: Sequence[Hit], policy: Policy) -> Decision:
+    """Pure: emergency beats everything, personal advice and weak matches fall back."""
+    verdict = check_safety(question, policy.safety)
+    if verdict is not None and verdict.category == "emergency":
+        return Decision("emergency", (), (), f"emergency:{verdict.rule_id}")
+    if verdict is not None:
+        return Decision("fallback", (), (), f"advice:{verdict.rule_id}")
+    if not hits or hits[0].score < policy.thresholds.answer:
+        return Decision("fallback", (), _related(hits, policy), "below-threshold")
+    floor = max(policy.thresholds.answer, hits[0].score - policy.margin)
+    chosen = tuple(h for h in hits if h.score >= floor)[: policy.max_passages]
+    return Decision("answered", chosen, (), "answered")
+
+
+def read_thresholds(settings: Settings, corpus_dir: Path) -> Thresholds:
+    """Thresholds from settings when set, else from the corpus's calibration.json."""
+    path = corpus_dir / CALIBRATION_FILE
+    stored: dict[str, float] = {}
+    if path.is_file():
+        try:
+            calibration = json.loads(path.read_text(encoding="utf-8"))
+            stored = calibration["thresholds"]
+        except (ValueError, KeyError) as exc:
+            raise CalibrationError(f"{path} is unreadable ({exc}): run `faqbot calibrate`") from exc
+        if calibration.get("model") != settings.model and settings.answer_threshold is None:
+            raise CalibrationError(
+                f"{path} was calibrated for model {calibration.get('model')!r}, not "
+                f"{settings.model!r}: run `faqbot calibrate`"
+            )
+    answer = (
+        settings.answer_threshold if settings.answer_threshold is not None else stored.get("answer")
+    )
+    related = (
+        settings.related_threshold
+        if settings.related_threshold is not None
+        else stored.get("related")
+    )
+    if answer is None or related is None:
+        raise CalibrationError(
+            f"no thresholds: run `faqbot calibrate` (writes {path}) or set "
+            "FAQBOT_ANSWER_THRESHOLD and FAQBOT_RELATED_THRESHOLD"
+        )
+    return Thresholds(answer=float(answer), related=min(float(related), float(answer)))
+
+
+@dataclass(frozen=True)
+class ServingState:
+    """One consistent published version: swapped as a whole, never mixed."""
+
+    index: PassageIndex
+    responses: Responses
+    policy: Policy
+
+    @property
+    def version(self) -> str:
+        return self.index.version
+
+
+def load_state(
+    settings: Settings,
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    thresholds: Thresholds | None = None,
+) -> ServingState:
+    """Load the published index with the corpus's responses, safety rules and thresholds."""
+    index = load_published(index_dir, embedder.model_name, embedder.dimension)
+    policy = Policy(
+        thresholds=thresholds or read_thresholds(settings, corpus_dir),
+        safety=load_safety_rules(corpus_dir / SAFETY_FILE),
+        max_passages=settings.max_passages,
+        margin=settings.answer_margin,
+    )
+    return ServingState(index=index, responses=load_responses(corpus_dir), policy=policy)
+
+
+class Answerer:
+    """Answers questions from the current serving state (replaceable in one assignment)."""
+
+    def __init__(self, embedder: Embedder, state: ServingState, candidates: int) -> None:
+        self.embedder = embedder
+        self.state = state
+        self.candidates = candidates
+
+    def retrieve(self, question: str, state: ServingState, k: int) -> list[Hit]:
+        """Ranked passages for an already normalised question."""
+        vector = self.embedder.encode([question])
+        return state.index.search(vector, k)[0]
+
+    def ask(self, question: str) -> Answer:
+        """Normalise, gate, retrieve and decide; every request sees one whole version."""
+        state = self.state
+        text = normalize_question(question)
+        verdict = check_safety(text, state.policy.safety)
+        urgent = verdict is not None and verdict.category == "emergency"
+        hits = [] if urgent else self.retrieve(text, state, self.candidates)
+        decision = decide(text, hits, state.policy)
+        message = {
+            "answered": state.responses.disclaimer,
+            "fallback": state.responses.fallback,
+            "emergency": state.responses.emergency,
+        }[decision.status]
+        return Answer(
+            status=decision.status,
+            message=message,
+            hits=decision.hits,
+            related=decision.related,
+            index_version=state.version,
+            reason=decision.reason,
+        )

@@ -1,0 +1,269 @@
+"""The HTTP API: FastAPI app factory, request/response models and one error shape.
+
+Heavy objects (model, index) are loaded in the lifespan and hung on app.state; nothing heavy
+happens at import. Every error is JSON `{"error": {"code", "message"}}` with a 4xx/503 status.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from faqbot import __version__
+from faqbot.answer import Answerer, load_state
+from faqbot.embedding import Embedder, SentenceTransformerEmbedder
+from faqbot.errors import FaqbotError
+from faqbot.models import Answer, Status
+from faqbot.normalize import normalize_question
+from faqbot.settings import Settings
+
+log = logging.getLogger("faqbot.api")
+
+
+class AskRequest(BaseModel):
+    """A visitor's question."""
+
+    question: str = Field(..., description="The question, up to the configured length.")
+
+
+class PassageOut(BaseModel):
+    """One approved passage, verbatim, with where it comes from."""
+
+    id: str
+    text: str
+    article_id: str
+    article_title: str
+    section: str
+    url: str
+    score: float
+    version: str
+    approved_on: str
+
+
+class RelatedOut(BaseModel):
+    """A section that nearly matched: offered as a link, without its text."""
+
+    article_title: str
+    section: str
+    url: str
+
+
+class AskResponse(BaseModel):
+    """The outcome, the approved message for it, and verbatim passages when answered."""
+
+    status: Status
+    message: str
+    passages: list[PassageOut]
+    related: list[RelatedOut]
+    index_version: str
+
+
+class HealthResponse(BaseModel):
+    status: str
+    index_version: str
+    faqbot_version: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class ApiProblem(Exception):
+    """A request faqbot refuses, with the status and a message for a person."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
+    """Turn pydantic's error list into one sentence a person understands."""
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return 400, "invalid_json", "The request body is not valid JSON."
+    locations = [tuple(e.get("loc", ())) for e in errors]
+    if any(loc[-1:] == ("question",) for loc in locations):
+        kinds = {e.get("type") for e in errors}
+        if "missing" in kinds:
+            return 422, "missing_question", 'The JSON body needs a "question" field.'
+        return 422, "invalid_question", 'The "question" field must be a string of text.'
+    return 422, "invalid_request", 'Send a JSON object like {"question": "How long is a session?"}.'
+
+
+def to_response(answer: Answer) -> AskResponse:
+    return AskResponse(
+        status=answer.status,
+        message=answer.message,
+        passages=[
+            PassageOut(
+                id=h.passage.id,
+                text=h.passage.text,
+                article_id=h.passage.article_id,
+                article_title=h.passage.article_title,
+                section=h.passage.section,
+                url=h.passage.url,
+                score=round(h.score, 4),
+                version=h.passage.version,
+                approved_on=h.passage.approved_on,
+            )
+            for h in answer.hits
+        ],
+        related=[
+            RelatedOut(article_title=p.article_title, section=p.section, url=p.url)
+            for p in answer.related
+        ],
+        index_version=answer.index_version,
+    )
+
+
+def get_answerer(request: Request) -> Answerer:
+    """The loaded answerer, or 503 while the model/index is not (yet) loaded."""
+    answerer: Answerer | None = getattr(request.app.state, "answerer", None)
+    if answerer is None:
+        reason = getattr(request.app.state, "load_error", None) or "faqbot is still starting up"
+        raise ApiProblem(503, "not_ready", f"The answer index is not loaded: {reason}")
+    return answerer
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app; the model and index load in the lifespan (an embedder may be injected)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.answerer = None
+        app.state.load_error = None
+        try:
+            model = embedder or SentenceTransformerEmbedder(settings.model)
+            state = load_state(settings, settings.corpus_dir, settings.index_dir, model)
+            app.state.answerer = Answerer(model, state, settings.candidates)
+            log.info("loaded index %s", state.version)
+        except FaqbotError as exc:
+            app.state.load_error = str(exc)
+            log.error("could not load: %s", exc)
+        yield
+
+    app = FastAPI(
+        title="faqbot",
+        version=__version__,
+        description="Answers only with approved article text, word for word.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    _install_error_handlers(app)
+    _install_request_log(app, settings)
+
+    @app.get("/healthz", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})
+    def healthz(answerer: Annotated[Answerer, Depends(get_answerer)]) -> HealthResponse:
+        """200 once the model and index are loaded."""
+        return HealthResponse(
+            status="ok", index_version=answerer.state.version, faqbot_version=__version__
+        )
+
+    @app.post(
+        "/ask",
+        response_model=AskResponse,
+        responses={
+            400: {"model": ErrorResponse},
+            422: {"model": ErrorResponse},
+            503: {"model": ErrorResponse},
+        },
+    )
+    def ask(
+        body: AskRequest,
+        request: Request,
+        answerer: Annotated[Answerer, Depends(get_answerer)],
+        app_settings: Annotated[Settings, Depends(get_app_settings)],
+    ) -> AskResponse:
+        """Answer with approved passages verbatim, or the approved fallback/emergency wording."""
+        question = normalize_question(body.question)
+        if not question:
+            raise ApiProblem(422, "empty_question", "Please type a question.")
+        if len(question) > app_settings.max_question_chars:
+            raise ApiProblem(
+                422,
+                "question_too_long",
+                f"Please keep your question under {app_settings.max_question_chars} characters.",
+            )
+        answer = answerer.ask(question)
+        request.state.outcome = answer.status
+        request.state.index_version = answer.index_version
+        return to_response(answer)
+
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiProblem)
+    async def on_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, code, message = _validation_message(exc)
+        return error_response(status, code, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def on_bug(request: Request, exc: Exception) -> JSONResponse:
+        request_id = getattr(request.state, "request_id", "-")
+        log.error("internal error request_id=%s type=%s", request_id, type(exc).__name__)
+        return error_response(
+            500, "internal_error", f"Something went wrong on our side (request id {request_id})."
+        )
+
+
+def _install_request_log(app: FastAPI, settings: Settings) -> None:
+    """One line per request: method, path, status, latency, outcome — never the question."""
+
+    @app.middleware("http")
+    async def request_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        response.headers["X-Request-ID"] = request.state.request_id
+        fields: dict[str, Any] = {
+            "request_id": request.state.request_id,
+            "method": request.method,
+            "path": request.url.path,
+            "status": response.status_code,
+            "latency_ms": round(elapsed_ms, 1),
+            "outcome": getattr(request.state, "outcome", "-"),
+            "index_version": getattr(request.state, "index_version", "-"),
+        }
+        log.info(" ".join(f"{k}={v}" for k, v in fields.items()))
+        return response

@@ -1,0 +1,144 @@
+"""Heading-aware chunking: an article body becomes verbatim passages, one per paragraph or bullet.
+
+Every passage's text is sliced out of the body by offsets, never rebuilt, so it is an exact
+substring of the approved article by construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from faqbot.models import Article, Passage
+
+SECTION_SEPARATOR = " › "
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
+ID_HASH_CHARS = 10
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A Markdown heading: its level, text, unique anchor and 1-based body line."""
+
+    level: int
+    text: str
+    anchor: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or bullet item: where it sits in the body and under which headings."""
+
+    start: int
+    end: int
+    line: int
+    headings: tuple[Heading, ...]
+    is_bullet: bool
+
+
+def slugify(text: str) -> str:
+    """GitHub-style anchor: lower case, punctuation dropped, spaces to hyphens."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return re.sub(r" ", "-", text.strip())
+
+
+def _lines_with_offsets(body: str) -> Iterator[tuple[int, int, str]]:
+    offset = 0
+    for number, line in enumerate(body.split("\n"), start=1):
+        yield number, offset, line
+        offset += len(line) + 1
+
+
+def parse_blocks(body: str) -> list[Block]:
+    """Split a Markdown body into headings-aware blocks (paragraphs and bullet items)."""
+    blocks: list[Block] = []
+    stack: list[Heading] = []
+    used_anchors: dict[str, int] = {}
+    current: list[int] | None = None  # [start, end, line, is_bullet]
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            blocks.append(Block(current[0], current[1], current[2], tuple(stack), bool(current[3])))
+        current = None
+
+    for number, offset, line in _lines_with_offsets(body):
+        heading = _HEADING.match(line)
+        if heading:
+            close()
+            level, text = len(heading.group(1)), heading.group(2)
+            base = slugify(text)
+            count = used_anchors.get(base, 0)
+            used_anchors[base] = count + 1
+            anchor = base if count == 0 else f"{base}-{count}"
+            while stack and stack[-1].level >= level:
+                stack.pop()
+            stack.append(Heading(level, text, anchor, number))
+        elif not line.strip():
+            close()
+        elif bullet := _BULLET.match(line):
+            close()
+            current = [offset + bullet.end(), offset + len(line.rstrip()), number, 1]
+        elif current is not None:
+            current[1] = offset + len(line.rstrip())  # continuation of a paragraph or bullet
+        else:
+            current = [
+                offset + len(line) - len(line.lstrip()),
+                offset + len(line.rstrip()),
+                number,
+                0,
+            ]
+    close()
+    return blocks
+
+
+def section_path(headings: tuple[Heading, ...], article_title: str) -> str:
+    """The heading path a reader sees, leaving out a top heading that repeats the title."""
+    names = [h.text for h in headings]
+    if names and names[0] == article_title and len(names) > 1:
+        names = names[1:]
+    return SECTION_SEPARATOR.join(names) if names else article_title
+
+
+def passage_id(article_id: str, anchor: str, text: str) -> str:
+    """Stable identity from article, section and content — never from position."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_HASH_CHARS]
+    return f"{article_id}:{anchor}:{digest}"
+
+
+def chunk_article(article: Article) -> list[Passage]:
+    """All passages of one article, in reading order, each an exact substring of its body."""
+    passages: list[Passage] = []
+    seen: set[str] = set()
+    for block in parse_blocks(article.body):
+        text = article.body[block.start : block.end]
+        anchor = block.headings[-1].anchor if block.headings else slugify(article.title)
+        pid = passage_id(article.id, anchor, text)
+        if pid in seen:  # the same sentence twice in one section is one passage
+            continue
+        seen.add(pid)
+        passages.append(
+            Passage(
+                id=pid,
+                article_id=article.id,
+                article_title=article.title,
+                section=section_path(block.headings, article.title),
+                anchor=anchor,
+                url=f"{article.url}#{anchor}",
+                text=text,
+                version=article.version,
+                approved_on=article.approved_on.isoformat(),
+            )
+        )
+    return passages
+
+
+def embedding_text(passage: Passage) -> str:
+    """What the encoder sees: the section path in front of the text (helps short passages)."""
+    return f"{passage.section}: {passage.text}"

@@ -1,0 +1,198 @@
+"""The `faqbot` command: thin argument parsing over the same functions the API uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from faqbot import __version__
+from faqbot.answer import Answerer, Thresholds, load_state
+from faqbot.api import create_app, to_response
+from faqbot.build import build_index
+from faqbot.calibration import band_figures, choose_thresholds, observe, write_calibration
+from faqbot.corpus import load_articles
+from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.errors import FaqbotError
+from faqbot.evaluation import EvalReport, evaluate, load_questions
+from faqbot.index import published_version
+from faqbot.settings import Settings, get_settings
+
+DEFAULT_QUESTIONS = Path("tests/data/dev_questions.jsonl")
+# Calibration looks at raw scores, so it loads the index with thresholds nobody can pass.
+UNREACHABLE = Thresholds(answer=float("inf"), related=float("inf"))
+
+
+def _paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path]:
+    return (args.corpus or settings.corpus_dir, args.index or settings.index_dir)
+
+
+def _answerer(
+    args: argparse.Namespace, settings: Settings, thresholds: Thresholds | None = None
+) -> Answerer:
+    corpus_dir, index_dir = _paths(args, settings)
+    embedder = SentenceTransformerEmbedder(settings.model)
+    state = load_state(settings, corpus_dir, index_dir, embedder, thresholds)
+    return Answerer(embedder, state, settings.candidates)
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    corpus_dir, index_dir = _paths(args, settings)
+    load_articles(corpus_dir)  # fail fast on corpus errors before loading the model
+    report = build_index(corpus_dir, index_dir, SentenceTransformerEmbedder(settings.model))
+    m = report.manifest
+    print(
+        f"built and published {m.version}: {m.passage_count} passages from {report.articles} article(s)"
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    corpus_dir, index_dir = _paths(args, settings)
+    published_version(index_dir)  # one clear line when nothing is built yet
+    settings = settings.model_copy(update={"corpus_dir": corpus_dir, "index_dir": index_dir})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        server_header=False,
+        access_log=False,  # faqbot logs its own request lines, without question text
+    )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    answer = _answerer(args, settings).ask(args.question)
+    if args.json:
+        print(to_response(answer).model_dump_json(indent=2))
+        return 0
+    print(f"[{answer.status}] {answer.message}")
+    for hit in answer.hits:
+        print(f"\n  {hit.passage.text}\n  — {hit.passage.article_title} › {hit.passage.section}")
+        print(f"    {hit.passage.url}  (score {hit.score:.3f})")
+    for passage in answer.related:
+        print(f"  related: {passage.article_title} › {passage.section}  {passage.url}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    corpus_dir, _ = _paths(args, settings)
+    questions = load_questions(args.questions)
+    observations = observe(_answerer(args, settings, UNREACHABLE), questions)
+    thresholds = choose_thresholds(observations)
+    figures = band_figures(observations, thresholds)
+    path = write_calibration(
+        corpus_dir, settings.model, thresholds, figures, str(args.questions), len(observations)
+    )
+    print(f"answer threshold {thresholds.answer:.4f}, related threshold {thresholds.related:.4f}")
+    for band, f in figures.items():
+        print(f"  {band}: precision {f.precision:.3f}, recall {f.recall:.3f}, shown {f.shown}")
+    print(f"written to {path}")
+    return 0
+
+
+def print_report(report: EvalReport) -> None:
+    for kind in ("answer", "fallback", "emergency"):
+        right, total = report.kind_counts(kind)
+        print(f"{kind:>9}: {right}/{total}")
+    print(f"  overall: {report.accuracy:.3f} ({len(report.results)} questions)")
+    print(f"false emergencies: {report.false_emergencies}, missed: {report.missed_emergencies}")
+    print(f"non-verbatim passages: {report.non_verbatim}")
+    for result in report.results:
+        if not result.correct:
+            print(
+                f"  wrong {result.question.id} expect={result.question.expect} got={result.status}"
+            )
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    corpus_dir, _ = _paths(args, settings)
+    answerer = _answerer(args, settings)
+    bodies = {a.id: a.body for a in load_articles(corpus_dir)}
+    report = evaluate(answerer.ask, load_questions(args.questions), bodies)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print_report(report)
+    if args.min is not None and report.accuracy < args.min:
+        print(f"accuracy {report.accuracy:.3f} is below --min {args.min}", file=sys.stderr)
+        return 1
+    return 0 if report.non_verbatim == 0 else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="faqbot",
+        description="Answers questions only with approved article text, word for word.",
+    )
+    parser.add_argument("--version", action="version", version=f"faqbot {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, text: str, handler: Callable[[argparse.Namespace, Settings], int]
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument(
+            "--corpus", type=Path, help="corpus folder (default: FAQBOT_CORPUS_DIR or corpus/)"
+        )
+        sub.add_argument(
+            "--index", type=Path, help="index folder (default: FAQBOT_INDEX_DIR or index/)"
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command(
+        "build", "Chunk and embed the corpus, verify the new index, then publish it.", cmd_build
+    )
+    serve = command("serve", "Serve the HTTP API, the widget and the staff page.", cmd_serve)
+    serve.add_argument("--host", help="address to listen on (default: FAQBOT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: FAQBOT_PORT or 8000)")
+    ask = command("ask", "Answer one question from the published index.", cmd_ask)
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--json", action="store_true", help="print the same JSON as POST /ask")
+    calibrate = command(
+        "calibrate",
+        "Choose the answer and related thresholds from labelled questions.",
+        cmd_calibrate,
+    )
+    calibrate.add_argument(
+        "questions",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_QUESTIONS,
+        help="JSONL in the dev-set format",
+    )
+    ev = command(
+        "eval", "Score labelled questions: accuracy per kind, non-verbatim count.", cmd_eval
+    )
+    ev.add_argument(
+        "questions",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_QUESTIONS,
+        help="JSONL in the dev-set format",
+    )
+    ev.add_argument("--min", type=float, help="exit non-zero when overall accuracy is below this")
+    ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; faqbot's own errors become one line and exit 1."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args, get_settings())
+    except FaqbotError as exc:
+        print(f"faqbot: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Reading approved articles (Markdown with YAML front matter) and the editors' responses."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from faqbot.errors import CorpusError
+from faqbot.models import Article, Responses
+
+FRONT_MATTER_FIELDS = ("id", "title", "url", "version", "approved_on", "review_by")
+RESPONSE_KEYS = ("fallback", "emergency", "disclaimer")
+RESPONSES_FILE = "responses.yaml"
+ARTICLE_GLOB = "*.md"
+FENCE = "---"
+_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
+    """Return (front matter, body, body's first line number) of one article file."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != FENCE:
+        raise CorpusError("the file must start with '---' front matter", path, 1)
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() == FENCE:
+            header = "\n".join(lines[1 : number - 1])
+            body = "\n".join(lines[number:])
+            return _parse_yaml(header, path), body, number + 1
+    raise CorpusError("front matter is not closed with '---'", path, 1)
+
+
+class _TextDatesLoader(yaml.SafeLoader):
+    """Leaves dates as text, so a bad date is reported on its own line by _as_date."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _parse_yaml(header: str, path: Path) -> dict[str, Any]:
+    try:
+        meta = yaml.load(header, Loader=_TextDatesLoader) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        raise CorpusError(f"front matter is not valid YAML: {exc}", path, line) from exc
+    if not isinstance(meta, dict):
+        raise CorpusError("front matter must be a mapping of fields", path, 2)
+    return meta
+
+
+def field_line(text: str, name: str) -> int:
+    """1-based line of a front-matter field, so messages point where the editor must look."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.startswith(f"{name}:"):
+            return number
+    return 1
+
+
+def _as_date(value: Any, name: str, path: Path, line: int) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise CorpusError(
+            f"'{name}' must be a date like 2026-01-31, got {value!r}", path, line
+        ) from exc
+
+
+def parse_article(text: str, path: Path) -> Article:
+    """Parse one article file; raises CorpusError with file:line on the first problem."""
+    meta, body, body_line = split_front_matter(text, path)
+    for name in FRONT_MATTER_FIELDS:
+        if meta.get(name) in (None, ""):
+            raise CorpusError(f"front matter is missing '{name}'", path, field_line(text, name))
+    article_id = str(meta["id"])
+    if not _ID_PATTERN.match(article_id):
+        raise CorpusError(
+            f"'id' must be lower-case letters, digits and hyphens, got {article_id!r}",
+            path,
+            field_line(text, "id"),
+        )
+    url = str(meta["url"])
+    if not url.startswith(("https://", "http://")) or "#" in url:
+        raise CorpusError(
+            f"'url' must be an http(s) address without '#', got {url!r}",
+            path,
+            field_line(text, "url"),
+        )
+    alternates = meta.get("alternate_questions") or {}
+    if not isinstance(alternates, dict):
+        raise CorpusError(
+            "'alternate_questions' must map a section anchor to a list of questions",
+            path,
+            field_line(text, "alternate_questions"),
+        )
+    return Article(
+        id=article_id,
+        title=str(meta["title"]),
+        url=url,
+        version=str(meta["version"]),
+        approved_on=_as_date(
+            meta["approved_on"], "approved_on", path, field_line(text, "approved_on")
+        ),
+        review_by=_as_date(meta["review_by"], "review_by", path, field_line(text, "review_by")),
+        body=body,
+        path=path,
+        body_line=body_line,
+        alternate_questions={str(k): tuple(str(q) for q in v) for k, v in alternates.items()},
+    )
+
+
+def article_files(corpus_dir: Path) -> list[Path]:
+    """The article files of a corpus folder, in a stable order."""
+    return sorted(p for p in corpus_dir.glob(ARTICLE_GLOB) if p.is_file())
+
+
+def load_articles(corpus_dir: Path) -> list[Article]:
+    """Every article in the folder; duplicate ids are an error (answers must say which)."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist")
+    articles = [parse_article(p.read_text(encoding="utf-8"), p) for p in article_files(corpus_dir)]
+    if not articles:
+        raise CorpusError(f"no articles (*.md) found in {corpus_dir}")
+    seen: dict[str, Path] = {}
+    for article in articles:
+        if article.id in seen:
+            raise CorpusError(
+                f"duplicate article id {article.id!r} (also in {seen[article.id]})", article.path, 1
+            )
+        seen[article.id] = article.path
+    return articles
+
+
+def load_responses(corpus_dir: Path) -> Responses:
+    """The editors' fixed wording; every key must be present and non-empty."""
+    path = corpus_dir / RESPONSES_FILE
+    if not path.is_file():
+        raise CorpusError(f"{RESPONSES_FILE} is missing from the corpus folder", path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"not valid YAML: {exc}", path, 1) from exc
+    missing = [key for key in RESPONSE_KEYS if not str(raw.get(key) or "").strip()]
+    if missing:
+        raise CorpusError(f"missing required message(s): {', '.join(missing)}", path, 1)
+    return Responses(**{key: str(raw[key]).strip() for key in RESPONSE_KEYS})
+
+
+def corpus_hash(paths: Iterable[Path]) -> str:
+    """A digest of the files' names and bytes: the index records which corpus it was built from."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

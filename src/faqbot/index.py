@@ -1,0 +1,202 @@
+"""The searchable index: FAISS vectors beside passages.jsonl and manifest.json, published atomically.
+
+Layout under the index folder:
+    versions/<version>/vectors.faiss   FAISS's own format (no pickle)
+    versions/<version>/passages.jsonl  one passage per line, row i = vector i
+    versions/<version>/manifest.json   model, dimension, corpus hash, faqbot version, build time
+    current                            a pointer file naming the published version
+A build writes a new version folder, verifies it, and only then replaces `current` with
+os.replace, so a reader never sees a half-built index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from faqbot import __version__
+from faqbot.embedding import Vectors
+from faqbot.errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from faqbot.models import Hit, Passage
+
+VECTORS_FILE = "vectors.faiss"
+PASSAGES_FILE = "passages.jsonl"
+MANIFEST_FILE = "manifest.json"
+POINTER_FILE = "current"
+VERSIONS_DIR = "versions"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from; checked before a server trusts it."""
+
+    version: str
+    model: str
+    dimension: int
+    corpus_hash: str
+    faqbot_version: str
+    built_at: str
+    passage_count: int
+    index_type: str
+
+
+class PassageIndex:
+    """Passages and their vectors, searchable by inner product (cosine on unit vectors)."""
+
+    def __init__(self, manifest: Manifest, passages: list[Passage], vectors: faiss.Index) -> None:
+        self.manifest = manifest
+        self.passages = passages
+        self._faiss = vectors
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    def search(self, queries: Vectors, k: int) -> list[list[Hit]]:
+        """Best k hits per query row, best first."""
+        k = min(k, len(self.passages))
+        scores, rows = self._faiss.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        return [
+            [Hit(self.passages[r], float(s)) for s, r in zip(srow, rrow, strict=True) if r >= 0]
+            for srow, rrow in zip(scores, rows, strict=True)
+        ]
+
+
+def new_version(corpus_digest: str) -> str:
+    """A sortable, unique version name: UTC build time plus the corpus digest's head."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{corpus_digest[:8]}"
+
+
+def flat_index(vectors: Vectors) -> faiss.Index:
+    """Exact inner-product search over all vectors."""
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def write_version(
+    root: Path,
+    passages: Sequence[Passage],
+    vectors: Vectors,
+    *,
+    model: str,
+    corpus_digest: str,
+) -> Manifest:
+    """Write a complete version folder (via a temporary folder and a rename), unpublished."""
+    if len(passages) != vectors.shape[0]:
+        raise IndexCorrupt(f"{len(passages)} passages but {vectors.shape[0]} vectors")
+    versions = root / VERSIONS_DIR
+    versions.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(
+        version=new_version(corpus_digest),
+        model=model,
+        dimension=int(vectors.shape[1]),
+        corpus_hash=corpus_digest,
+        faqbot_version=__version__,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        passage_count=len(passages),
+        index_type="flat",
+    )
+    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=versions))
+    try:
+        faiss.write_index(flat_index(vectors), str(staging / VECTORS_FILE))
+        with (staging / PASSAGES_FILE).open("w", encoding="utf-8") as out:
+            for passage in passages:
+                out.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
+        (staging / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+        staging.rename(versions / manifest.version)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+def publish(root: Path, version: str) -> None:
+    """Point `current` at a version in one atomic step (write a temp file, os.replace it)."""
+    if not (root / VERSIONS_DIR / version / MANIFEST_FILE).is_file():
+        raise IndexNotFound(f"version {version!r} does not exist under {root / VERSIONS_DIR}")
+    fd, tmp = tempfile.mkstemp(prefix=".current-", dir=root)
+    with os.fdopen(fd, "w") as out:
+        out.write(version + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, root / POINTER_FILE)
+
+
+def published_version(root: Path) -> str:
+    """The version `current` points at; a clear error when nothing is published yet."""
+    pointer = root / POINTER_FILE
+    if not pointer.is_file():
+        raise IndexNotFound(f"no index is published in {root}: run `faqbot build` first")
+    return pointer.read_text(encoding="utf-8").strip()
+
+
+def read_manifest(folder: Path) -> Manifest:
+    path = folder / MANIFEST_FILE
+    try:
+        return Manifest(**json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"{path} is missing: rebuild with `faqbot build`") from exc
+    except (ValueError, TypeError) as exc:
+        raise IndexCorrupt(f"{path} is not a valid manifest ({exc}): rebuild") from exc
+
+
+def read_passages(path: Path) -> list[Passage]:
+    try:
+        with path.open(encoding="utf-8") as lines:
+            return [Passage(**json.loads(line)) for line in lines if line.strip()]
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"{path} is missing: rebuild with `faqbot build`") from exc
+    except (ValueError, TypeError) as exc:
+        raise IndexCorrupt(f"{path} is damaged ({exc}): rebuild with `faqbot build`") from exc
+
+
+def load_version(folder: Path, model: str, dimension: int | None = None) -> PassageIndex:
+    """Load and verify one version folder; refuses another model's index with a clear message."""
+    manifest = read_manifest(folder)
+    if manifest.model != model:
+        raise IndexMismatch(
+            f"{folder / MANIFEST_FILE} was built with model {manifest.model!r} but "
+            f"{model!r} is configured: rebuild with `faqbot build` or set FAQBOT_MODEL"
+        )
+    if dimension is not None and manifest.dimension != dimension:
+        raise IndexMismatch(
+            f"{folder / MANIFEST_FILE} has dimension {manifest.dimension}, the model gives "
+            f"{dimension}: rebuild with `faqbot build`"
+        )
+    vectors_path = folder / VECTORS_FILE
+    if not vectors_path.is_file():
+        raise IndexCorrupt(f"{vectors_path} is missing: rebuild with `faqbot build`")
+    try:
+        vectors = faiss.read_index(str(vectors_path))
+    except RuntimeError as exc:
+        raise IndexCorrupt(f"{vectors_path} is unreadable or truncated: rebuild") from exc
+    passages = read_passages(folder / PASSAGES_FILE)
+    if not (vectors.ntotal == len(passages) == manifest.passage_count):
+        raise IndexCorrupt(
+            f"{folder}: {vectors.ntotal} vectors, {len(passages)} passages, manifest says "
+            f"{manifest.passage_count}: rebuild with `faqbot build`"
+        )
+    if vectors.d != manifest.dimension:
+        raise IndexCorrupt(
+            f"{vectors_path} has dimension {vectors.d}, manifest {manifest.dimension}"
+        )
+    return PassageIndex(manifest, passages, vectors)
+
+
+def load_published(root: Path, model: str, dimension: int | None = None) -> PassageIndex:
+    """Load whatever `current` points at."""
+    version = published_version(root)
+    folder = root / VERSIONS_DIR / version
+    if not folder.is_dir():
+        raise IndexCorrupt(f"{root / POINTER_FILE} names {version!r}, which is missing: rebuild")
+    return load_version(folder, model, dimension)

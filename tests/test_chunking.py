@@ -1,0 +1,75 @@
+"""Passages are verbatim slices with stable ids, real section paths and section anchors."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from faqbot.chunking import chunk_article, passage_id, slugify
+from faqbot.corpus import load_articles
+
+from .conftest import CORPUS
+
+
+def _passages() -> list:  # type: ignore[type-arg]
+    (article,) = load_articles(CORPUS)
+    return chunk_article(article)
+
+
+def test_every_passage_is_an_exact_substring_of_its_article_body() -> None:
+    (article,) = load_articles(CORPUS)
+    passages = chunk_article(article)
+    assert passages
+    for passage in passages:
+        assert passage.text in article.body
+        assert passage.text == passage.text.strip()
+
+
+def test_bullets_become_separate_passages_without_their_marker() -> None:
+    texts = [p.text for p in _passages()]
+    assert any(t.startswith("Dissociation: Some individuals") for t in texts)
+    assert not any(t.startswith("- ") for t in texts)
+
+
+def test_passages_carry_the_heading_path_and_deepest_anchor() -> None:
+    passage = next(p for p in _passages() if p.text.startswith("Nausea and Vomiting"))
+    assert passage.section == "Potential Risks and Side Effects › Short-Term Side Effects"
+    assert (
+        passage.url == "https://clinic.example/articles/ketamine-infusions#short-term-side-effects"
+    )
+    assert passage.article_title == "Ketamine Infusions"
+
+
+def test_slugify_matches_github_style_anchors() -> None:
+    assert slugify("Potential Risks and Side Effects") == "potential-risks-and-side-effects"
+    assert slugify("Who Is a Suitable Candidate?") == "who-is-a-suitable-candidate"
+    assert slugify("Short-Term Side Effects") == "short-term-side-effects"
+
+
+def test_passage_ids_are_unique_and_do_not_depend_on_position() -> None:
+    passages = _passages()
+    assert len({p.id for p in passages}) == len(passages)
+    first = passages[0]
+    assert first.id == passage_id(first.article_id, first.anchor, first.text)
+
+
+def test_editing_one_paragraph_changes_only_that_passage_id() -> None:
+    (article,) = load_articles(CORPUS)
+    before = {p.id for p in chunk_article(article)}
+    edited = replace(article, body=article.body.replace("45 minutes to an hour", "an hour"))
+    after = {p.id for p in chunk_article(edited)}
+    assert len(before - after) == 1 and len(after - before) == 1
+
+
+def test_duplicate_headings_get_distinct_anchors() -> None:
+    (article,) = load_articles(CORPUS)
+    body = "# T\n\n## Risks\n\nOne.\n\n## Risks\n\nTwo.\n"
+    passages = chunk_article(replace(article, body=body, title="T"))
+    assert [p.anchor for p in passages] == ["risks", "risks-1"]
+
+
+def test_multi_line_paragraph_is_one_passage_sliced_from_the_body() -> None:
+    (article,) = load_articles(CORPUS)
+    body = "# T\n\n## S\n\nFirst line\ncontinues here.\n\n- bullet one\n  wraps on.\n"
+    passages = chunk_article(replace(article, body=body, title="T"))
+    assert [p.text for p in passages] == ["First line\ncontinues here.", "bullet one\n  wraps on."]
+    assert all(p.text in body for p in passages)

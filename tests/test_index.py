@@ -1,0 +1,88 @@
+"""Index versions are written whole, verified, published atomically and refused when wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from faqbot.build import build_index
+from faqbot.errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from faqbot.index import (
+    MANIFEST_FILE,
+    PASSAGES_FILE,
+    VECTORS_FILE,
+    VERSIONS_DIR,
+    load_published,
+    published_version,
+)
+
+from .conftest import CORPUS, FakeEmbedder
+
+
+@pytest.fixture
+def built(tmp_path: Path, fake_embedder: FakeEmbedder) -> Path:
+    build_index(CORPUS, tmp_path, fake_embedder)
+    return tmp_path
+
+
+def _folder(root: Path) -> Path:
+    return root / VERSIONS_DIR / published_version(root)
+
+
+def test_build_publishes_a_loadable_version_with_manifest(built: Path) -> None:
+    index = load_published(built, FakeEmbedder.model_name, FakeEmbedder.dimension)
+    manifest = json.loads((_folder(built) / MANIFEST_FILE).read_text())
+    assert manifest["model"] == FakeEmbedder.model_name
+    assert manifest["dimension"] == FakeEmbedder.dimension
+    assert manifest["passage_count"] == len(index.passages) > 0
+    assert {"corpus_hash", "faqbot_version", "built_at"} <= manifest.keys()
+
+
+def test_search_returns_best_first_with_scores(built: Path, fake_embedder: FakeEmbedder) -> None:
+    index = load_published(built, FakeEmbedder.model_name)
+    hits = index.search(fake_embedder.encode(["Each session lasts about 45 minutes"]), 3)[0]
+    assert "45 minutes to an hour" in hits[0].passage.text
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_loading_with_another_model_is_refused_with_a_clear_message(built: Path) -> None:
+    with pytest.raises(IndexMismatch, match="rebuild with `faqbot build`"):
+        load_published(built, "another-model")
+
+
+def test_nothing_published_says_to_run_build(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFound, match="run `faqbot build` first"):
+        load_published(tmp_path, FakeEmbedder.model_name)
+
+
+def test_truncated_vectors_file_is_refused(built: Path) -> None:
+    path = _folder(built) / VECTORS_FILE
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(IndexCorrupt, match=r"vectors\.faiss"):
+        load_published(built, FakeEmbedder.model_name)
+
+
+def test_passages_not_matching_vector_count_are_refused(built: Path) -> None:
+    path = _folder(built) / PASSAGES_FILE
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n")
+    with pytest.raises(IndexCorrupt, match="vectors"):
+        load_published(built, FakeEmbedder.model_name)
+
+
+def test_artefacts_are_faiss_json_and_jsonl_never_pickle(built: Path) -> None:
+    names = sorted(p.name for p in _folder(built).iterdir())
+    assert names == sorted([MANIFEST_FILE, PASSAGES_FILE, VECTORS_FILE])
+
+
+def test_a_failed_build_leaves_the_published_version_in_place(
+    built: Path, corpus_copy: Path, fake_embedder: FakeEmbedder
+) -> None:
+    before = published_version(built)
+    (corpus_copy / "responses.yaml").unlink()
+    with pytest.raises(Exception, match=r"responses\.yaml"):
+        build_index(corpus_copy, built, fake_embedder)
+    assert published_version(built) == before
+    assert load_published(built, FakeEmbedder.model_name).version == before
