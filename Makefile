@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-# Rebuild only when the published index is missing or older than any corpus file.
+# Rebuild only when the published index is missing or older than an article or the responses
+# (safety rules and thresholds are read at start-up and need no rebuild).
 index: install
-	@if [ ! -f index/current ] || [ -n "$$(find corpus -newer index/current -type f | head -n 1)" ]; then \
+	@if [ ! -f index/current ] || [ -n "$$(find corpus -newer index/current -type f \( -name '*.md' -o -name responses.yaml \) | head -n 1)" ]; then \
 		$(BIN)/faqbot build; \
 	else echo "index is up to date ($$(cat index/current))"; fi
 

@@ -162,6 +162,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app.state.load_error = None
         try:
             model = embedder or SentenceTransformerEmbedder(settings.model)
+            model.encode(["warm-up"])  # the first forward pass is slow; keep it off visitors
             state = load_state(settings, settings.corpus_dir, settings.index_dir, model)
             app.state.answerer = Answerer(model, state, settings.candidates)
             log.info("loaded index %s", state.version)
