@@ -6,7 +6,8 @@ FaqbotError
 ├── IndexError_        (base for index problems)
 │   ├── IndexNotFound  nothing is built/published yet
 │   ├── IndexMismatch  built for another model or dimension
-│   └── IndexCorrupt   a file is missing, truncated or inconsistent
+│   ├── IndexCorrupt   a file is missing, truncated or inconsistent
+│   └── IndexRecallTooLow  an approximate index misses too many exact neighbours
 └── CalibrationError   thresholds cannot be chosen or read
 
 The API maps these to 4xx/503 in one handler; the CLI to a one-line message and exit 1.
@@ -50,6 +51,10 @@ class IndexMismatch(IndexProblem):
 
 class IndexCorrupt(IndexProblem):
     """An index file is missing, truncated or inconsistent with the others."""
+
+
+class IndexRecallTooLow(IndexProblem):
+    """The approximate index's recall@10 against exact search is below the configured floor."""
 
 
 class CalibrationError(FaqbotError):

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import faiss
 import numpy as np
 
 from faqbot import __version__
+from faqbot.ann import IndexChoice, IndexPolicy, build_vector_index, read_vector_index
 from faqbot.embedding import Vectors
 from faqbot.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from faqbot.models import Hit, Passage
@@ -47,6 +48,14 @@ class Manifest:
     built_at: str
     passage_count: int
     index_type: str
+    # Search parameters of an approximate index (e.g. nlist, nprobe) and its recall@10 against
+    # exact search measured at build time; empty/None for exact flat search.
+    index_params: dict[str, int] = field(default_factory=dict)
+    ann_recall_at_10: float | None = None
+
+    @property
+    def index_choice(self) -> IndexChoice:
+        return IndexChoice(self.index_type, dict(self.index_params), self.ann_recall_at_10)
 
 
 class PassageIndex:
@@ -76,13 +85,6 @@ def new_version(corpus_digest: str) -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{corpus_digest[:8]}"
 
 
-def flat_index(vectors: Vectors) -> faiss.Index:
-    """Exact inner-product search over all vectors."""
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
 def write_version(
     root: Path,
     passages: Sequence[Passage],
@@ -90,10 +92,16 @@ def write_version(
     *,
     model: str,
     corpus_digest: str,
+    policy: IndexPolicy | None = None,
 ) -> Manifest:
-    """Write a complete version folder (via a temporary folder and a rename), unpublished."""
+    """Write a complete version folder (via a temporary folder and a rename), unpublished.
+
+    The index type follows `policy` (flat when small); an approximate index below the recall
+    floor raises IndexRecallTooLow before anything is written.
+    """
     if len(passages) != vectors.shape[0]:
         raise IndexCorrupt(f"{len(passages)} passages but {vectors.shape[0]} vectors")
+    vector_index, choice = build_vector_index(vectors, policy or IndexPolicy())
     versions = root / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(
@@ -104,11 +112,13 @@ def write_version(
         faqbot_version=__version__,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         passage_count=len(passages),
-        index_type="flat",
+        index_type=choice.index_type,
+        index_params=choice.params,
+        ann_recall_at_10=choice.recall_at_10,
     )
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=versions))
     try:
-        faiss.write_index(flat_index(vectors), str(staging / VECTORS_FILE))
+        faiss.write_index(vector_index, str(staging / VECTORS_FILE))
         with (staging / PASSAGES_FILE).open("w", encoding="utf-8") as out:
             for passage in passages:
                 out.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
@@ -177,7 +187,7 @@ def load_version(folder: Path, model: str, dimension: int | None = None) -> Pass
     if not vectors_path.is_file():
         raise IndexCorrupt(f"{vectors_path} is missing: rebuild with `faqbot build`")
     try:
-        vectors = faiss.read_index(str(vectors_path))
+        vectors = read_vector_index(vectors_path, manifest.index_choice)
     except RuntimeError as exc:
         raise IndexCorrupt(f"{vectors_path} is unreadable or truncated: rebuild") from exc
     passages = read_passages(folder / PASSAGES_FILE)
