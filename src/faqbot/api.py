@@ -21,11 +21,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from faqbot import __version__
 from faqbot.answer import Answerer, load_state
-from faqbot.embedding import Embedder, SentenceTransformerEmbedder
+from faqbot.cache import with_query_cache
+from faqbot.embedding import Embedder, SentenceTransformerEmbedder, encoder_threads
 from faqbot.errors import FaqbotError
 from faqbot.models import Answer, Status
 from faqbot.normalize import normalize_question
-from faqbot.settings import Settings
+from faqbot.settings import Settings, get_settings
 
 log = logging.getLogger("faqbot.api")
 
@@ -161,10 +162,12 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app.state.answerer = None
         app.state.load_error = None
         try:
-            model = embedder or SentenceTransformerEmbedder(settings.model)
+            threads = encoder_threads(settings.encoder_threads, settings.workers)
+            model = embedder or SentenceTransformerEmbedder(settings.model, threads=threads)
             model.encode(["warm-up"])  # the first forward pass is slow; keep it off visitors
             state = load_state(settings, settings.corpus_dir, settings.index_dir, model)
-            app.state.answerer = Answerer(model, state, settings.candidates)
+            query_model = with_query_cache(model, settings.query_cache_size)
+            app.state.answerer = Answerer(query_model, state, settings.candidates)
             log.info("loaded index %s", state.version)
         except FaqbotError as exc:
             app.state.load_error = str(exc)
@@ -219,6 +222,12 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         return to_response(answer)
 
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """Factory for `uvicorn --factory` / `faqbot serve --workers N`: each worker process
+    builds its own app from the FAQBOT_* environment the parent exported."""
+    return create_app(get_settings())
 
 
 def _install_error_handlers(app: FastAPI) -> None:

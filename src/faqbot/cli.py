@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from faqbot import __version__
+from faqbot.ann import IndexPolicy
 from faqbot.answer import Answerer, Thresholds, load_state
 from faqbot.api import create_app, to_response
 from faqbot.build import build_index
@@ -19,7 +21,7 @@ from faqbot.embedding import SentenceTransformerEmbedder
 from faqbot.errors import FaqbotError
 from faqbot.evaluation import EvalReport, evaluate, load_questions
 from faqbot.index import published_version
-from faqbot.settings import Settings, get_settings
+from faqbot.settings import Settings, get_settings, to_environment
 
 DEFAULT_QUESTIONS = Path("tests/data/dev_questions.jsonl")
 # Calibration looks at raw scores, so it loads the index with thresholds nobody can pass.
@@ -42,11 +44,14 @@ def _answerer(
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     corpus_dir, index_dir = _paths(args, settings)
     load_articles(corpus_dir)  # fail fast on corpus errors before loading the model
-    report = build_index(corpus_dir, index_dir, SentenceTransformerEmbedder(settings.model))
+    policy = IndexPolicy(settings.flat_max_passages, settings.min_ann_recall)
+    report = build_index(corpus_dir, index_dir, SentenceTransformerEmbedder(settings.model), policy)
     m = report.manifest
     print(
         f"built and published {m.version}: {m.passage_count} passages from {report.articles} article(s)"
     )
+    if m.ann_recall_at_10 is not None:
+        print(f"index {m.index_type} {m.index_params}: recall@10 vs exact {m.ann_recall_at_10:.3f}")
     return 0
 
 
@@ -55,14 +60,27 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     corpus_dir, index_dir = _paths(args, settings)
     published_version(index_dir)  # one clear line when nothing is built yet
-    settings = settings.model_copy(update={"corpus_dir": corpus_dir, "index_dir": index_dir})
+    workers = args.workers or settings.workers
+    settings = settings.model_copy(
+        update={"corpus_dir": corpus_dir, "index_dir": index_dir, "workers": workers}
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    options = {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "server_header": False,
+        "access_log": False,  # faqbot logs its own request lines, without question text
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return 0
+    # Worker processes are spawned, so they rebuild the settings from the environment.
+    os.environ.update(to_environment(settings))
     uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        server_header=False,
-        access_log=False,  # faqbot logs its own request lines, without question text
+        "faqbot.api:app_from_settings",
+        factory=True,
+        workers=workers,
+        **options,  # type: ignore[arg-type]
     )
     return 0
 
@@ -153,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = command("serve", "Serve the HTTP API, the widget and the staff page.", cmd_serve)
     serve.add_argument("--host", help="address to listen on (default: FAQBOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: FAQBOT_PORT or 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes, each with its own model and a memory-mapped, shared index; "
+        "encoder threads are split between them (default: FAQBOT_WORKERS or 1)",
+    )
     ask = command("ask", "Answer one question from the published index.", cmd_ask)
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--json", action="store_true", help="print the same JSON as POST /ask")

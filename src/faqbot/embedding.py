@@ -7,6 +7,7 @@ the hub switched off, so faqbot never downloads anything.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,6 +53,15 @@ def resolve_model_path(model: str) -> Path:
     if not path.is_dir():
         raise ModelNotFound(f"model files for {model!r} are missing at {path}: reinstall it")
     return path
+
+
+def encoder_threads(configured: int, workers: int, cores: int | None = None) -> int:
+    """Torch threads per worker: the configured count, or an equal share of the cores so that
+    N workers × threads never exceeds the machine (oversubscription slows every request)."""
+    if configured > 0:
+        return configured
+    available = cores if cores is not None else len(os.sched_getaffinity(0))
+    return max(1, available // max(1, workers))
 
 
 class SentenceTransformerEmbedder:

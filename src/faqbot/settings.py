@@ -44,9 +44,49 @@ class Settings(BaseSettings):
         description="Extra passages are shown only within this score of the best one, so an "
         "answer never trails off into loosely related text.",
     )
+    query_cache_size: int = Field(
+        1024,
+        ge=0,
+        description="Query embeddings kept in memory per worker, keyed by the normalised "
+        "question (least recently used dropped first); 0 turns the cache off.",
+    )
+    workers: int = Field(
+        1, ge=1, description="Worker processes `faqbot serve` starts (each loads the model)."
+    )
+    encoder_threads: int = Field(
+        0,
+        ge=0,
+        description="Torch threads per worker for encoding; 0 = CPU cores ÷ workers, so the "
+        "workers together never oversubscribe the cores.",
+    )
+    flat_max_passages: int = Field(
+        50_000,
+        ge=0,
+        description="Largest index searched exactly (FAISS flat); above it `faqbot build` "
+        "makes an approximate IVF index. Flat search of 50k vectors costs well under the "
+        "encoder's time per question (see docs/scaling.md).",
+    )
+    min_ann_recall: float = Field(
+        0.98,
+        ge=0.0,
+        le=1.0,
+        description="Recall@10 against exact search an approximate index must reach at "
+        "build time; below it the build is refused.",
+    )
     log_questions: bool = Field(
         False, description="Opt-in: write raw question text to logs. Off by default (privacy)."
     )
+
+
+def to_environment(settings: Settings) -> dict[str, str]:
+    """The settings as FAQBOT_* variables, for child processes (e.g. uvicorn's workers) that
+    rebuild them with get_settings(); unset optional values are left out."""
+    prefix = settings.model_config.get("env_prefix", "")
+    return {
+        f"{prefix}{name}".upper(): str(value)
+        for name, value in settings.model_dump().items()
+        if value is not None
+    }
 
 
 @lru_cache(maxsize=1)
