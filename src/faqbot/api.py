@@ -29,6 +29,7 @@ from faqbot.normalize import normalize_question
 from faqbot.settings import Settings, get_settings
 
 log = logging.getLogger("faqbot.api")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 class AskRequest(BaseModel):
@@ -226,7 +227,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
 def app_from_settings() -> FastAPI:
     """Factory for `uvicorn --factory` / `faqbot serve --workers N`: each worker process
-    builds its own app from the FAQBOT_* environment the parent exported."""
+    builds its own app from the FAQBOT_* environment the parent exported. Spawned workers do
+    not inherit the parent's logging set-up, so it is repeated here for the request log."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     return create_app(get_settings())
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from faqbot import __version__
 from faqbot.ann import IndexPolicy
 from faqbot.answer import Answerer, Thresholds, load_state
-from faqbot.api import create_app, to_response
+from faqbot.api import LOG_FORMAT, create_app, to_response
 from faqbot.build import build_index
 from faqbot.calibration import band_figures, choose_thresholds, observe, write_calibration
 from faqbot.corpus import load_articles
@@ -64,7 +64,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.model_copy(
         update={"corpus_dir": corpus_dir, "index_dir": index_dir, "workers": workers}
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     options = {
         "host": args.host or settings.host,
         "port": args.port or settings.port,
