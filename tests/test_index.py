@@ -17,6 +17,7 @@ from faqbot.index import (
     load_published,
     published_version,
 )
+from faqbot.provenance import PROVENANCE_FILE
 
 from .conftest import CORPUS, FakeEmbedder
 
@@ -74,7 +75,7 @@ def test_passages_not_matching_vector_count_are_refused(built: Path) -> None:
 
 def test_artefacts_are_faiss_json_and_jsonl_never_pickle(built: Path) -> None:
     names = sorted(p.name for p in _folder(built).iterdir())
-    assert names == sorted([MANIFEST_FILE, PASSAGES_FILE, VECTORS_FILE])
+    assert names == sorted([MANIFEST_FILE, PASSAGES_FILE, VECTORS_FILE, PROVENANCE_FILE])
 
 
 def test_a_failed_build_leaves_the_published_version_in_place(

@@ -1,45 +1,169 @@
-"""The build pipeline: corpus → passages → vectors → a verified, published index version."""
+"""The build pipeline: check → passages → vectors (cached) → a new version folder → verify →
+regression gate → publish atomically → prune.
+
+Anything that fails or is interrupted before the final `publish` leaves the published version
+untouched: the new version is written to a staging folder and renamed into place whole, and
+`current` is switched with one os.replace. One build runs at a time per index folder.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from faqbot.ann import IndexPolicy
+from faqbot.check import CheckReport, check_corpus
 from faqbot.chunking import chunk_article, embedding_text
-from faqbot.corpus import article_files, corpus_hash, load_articles, load_responses
-from faqbot.embedding import Embedder
-from faqbot.index import VERSIONS_DIR, Manifest, load_version, publish, write_version
+from faqbot.corpus import RESPONSES_FILE, article_files, corpus_hash, load_articles, load_responses
+from faqbot.embedding import Embedder, Vectors
+from faqbot.embedding_cache import EmbeddingCache
+from faqbot.errors import IndexProblem
+from faqbot.evaluation import EvalQuestion
+from faqbot.gate import GateResult, regression_gate
+from faqbot.index import (
+    VERSIONS_DIR,
+    Manifest,
+    load_published,
+    load_version,
+    publish,
+    write_version,
+)
+from faqbot.provenance import PROVENANCE_FILE, provenance_json
+from faqbot.settings import Settings
+from faqbot.versions import ArticleDiff, diff_passages, index_lock, prune, published_passages
 
 
 @dataclass(frozen=True)
+class GateConfig:
+    """What the regression gate needs: settings (thresholds, candidates) and dev questions."""
+
+    settings: Settings
+    questions: Sequence[EvalQuestion]
+
+
+@dataclass
 class BuildReport:
     """What a build produced, for the CLI to print."""
 
     manifest: Manifest
     articles: int
     folder: Path
+    published: bool = True
+    embedded: int = 0  # passages embedded now (the rest came from the cache)
+    check: CheckReport | None = None
+    diff: dict[str, ArticleDiff] = field(default_factory=dict)
+    gate: GateResult | None = None
+    pruned: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+
+def _embed(
+    embedder: Embedder, texts: list[str], index_dir: Path, use_cache: bool, quiet: bool
+) -> tuple[Vectors, int]:
+    from tqdm import tqdm
+
+    if not use_cache:
+        with tqdm(
+            total=len(texts), desc="embedding", unit="passage", disable=quiet, file=sys.stderr
+        ) as bar:
+            cache = EmbeddingCache(index_dir, embedder.model_name, embedder.dimension, load=False)
+            return cache.embed(embedder, texts, bar.update)
+    cache = EmbeddingCache(index_dir, embedder.model_name, embedder.dimension)
+    with tqdm(
+        total=cache.count_missing(texts),
+        desc="embedding",
+        unit="passage",
+        disable=quiet,
+        file=sys.stderr,
+    ) as bar:
+        vectors, embedded = cache.embed(embedder, texts, bar.update)
+    cache.save()  # before publishing: an interrupted or refused build still warms the cache
+    return vectors, embedded
 
 
 def build_index(
-    corpus_dir: Path, index_dir: Path, embedder: Embedder, policy: IndexPolicy | None = None
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    policy: IndexPolicy | None = None,
+    *,
+    quiet: bool = True,
+    use_cache: bool = True,
+    gate: GateConfig | None = None,
+    force: bool = False,
+    keep: int | None = None,
+    today: date | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> BuildReport:
-    """Build a new version from the corpus, verify it loads, then publish it atomically.
+    """Build a new version from the corpus and publish it when it is verified and not worse.
 
     `policy` picks flat or approximate search by size and sets the recall floor (defaults when
     omitted; the CLI passes the settings).
 
-    Anything that fails before the final `publish` leaves the published version untouched.
+    Raises CorpusError (with file:line) when `faqbot check` finds an error. With `gate`, the
+    dev questions are re-scored and a version that answers fewer correctly than the published
+    one is not published (the report says which questions changed) unless `force`.
     """
+    started = time.perf_counter()
+    emit = say or (lambda line: None)
+    checked = check_corpus(corpus_dir, today)
+    for warning in checked.warnings:
+        emit(str(warning))
+    if not checked.ok:
+        raise checked.first_error()
     articles = load_articles(corpus_dir)
     load_responses(corpus_dir)  # a corpus without its approved wording must not be published
     passages = [p for article in articles for p in chunk_article(article)]
-    vectors = embedder.encode([embedding_text(p) for p in passages])
-    digest = corpus_hash([*article_files(corpus_dir), corpus_dir / "responses.yaml"])
-    manifest = write_version(
-        index_dir, passages, vectors, model=embedder.model_name, corpus_digest=digest, policy=policy
-    )
-    folder = index_dir / VERSIONS_DIR / manifest.version
-    load_version(folder, embedder.model_name, embedder.dimension)  # verify before publishing
-    publish(index_dir, manifest.version)
-    return BuildReport(manifest=manifest, articles=len(articles), folder=folder)
+    with index_lock(index_dir):
+        embed_started = time.perf_counter()
+        vectors, embedded = _embed(
+            embedder, [embedding_text(p) for p in passages], index_dir, use_cache, quiet
+        )
+        embed_seconds = time.perf_counter() - embed_started
+        emit(f"embedded {embedded} of {len(passages)} passages ({len(passages) - embedded} cached)")
+        digest = corpus_hash([*article_files(corpus_dir), corpus_dir / RESPONSES_FILE])
+        manifest = write_version(
+            index_dir,
+            passages,
+            vectors,
+            model=embedder.model_name,
+            corpus_digest=digest,
+            policy=policy,
+            extra_files={PROVENANCE_FILE: provenance_json(articles)},
+        )
+        folder = index_dir / VERSIONS_DIR / manifest.version
+        new_index = load_version(folder, embedder.model_name, embedder.dimension)  # verify
+        old_passages = published_passages(index_dir)
+        report = BuildReport(
+            manifest=manifest,
+            articles=len(articles),
+            folder=folder,
+            embedded=embedded,
+            check=checked,
+            diff=diff_passages(old_passages or [], passages),
+            embed_seconds=embed_seconds,
+        )
+        if gate is not None and gate.questions and old_passages is not None:
+            try:
+                published = load_published(index_dir, embedder.model_name, embedder.dimension)
+            except IndexProblem:
+                published = None  # a broken or foreign published version is no baseline
+            if published is not None:
+                report.gate = regression_gate(
+                    new_index, published, corpus_dir, gate.settings, embedder, gate.questions
+                )
+        if report.gate is not None and not report.gate.passed and not force:
+            shutil.rmtree(folder, ignore_errors=True)  # refused versions are not kept
+            report.published = False
+        else:
+            publish(index_dir, manifest.version)
+            if keep is not None:
+                report.pruned = prune(index_dir, keep)
+    report.seconds = time.perf_counter() - started
+    return report

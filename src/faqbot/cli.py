@@ -11,11 +11,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from faqbot import __version__
-from faqbot.ann import IndexPolicy
 from faqbot.answer import Answerer, Thresholds, load_state
 from faqbot.api import LOG_FORMAT, create_app, to_response
-from faqbot.build import build_index
 from faqbot.calibration import band_figures, choose_thresholds, observe, write_calibration
+from faqbot.cli_editor import register as register_editor_commands
 from faqbot.corpus import load_articles
 from faqbot.embedding import SentenceTransformerEmbedder
 from faqbot.errors import FaqbotError
@@ -39,20 +38,6 @@ def _answerer(
     embedder = SentenceTransformerEmbedder(settings.model)
     state = load_state(settings, corpus_dir, index_dir, embedder, thresholds)
     return Answerer(embedder, state, settings.candidates)
-
-
-def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
-    corpus_dir, index_dir = _paths(args, settings)
-    load_articles(corpus_dir)  # fail fast on corpus errors before loading the model
-    policy = IndexPolicy(settings.flat_max_passages, settings.min_ann_recall)
-    report = build_index(corpus_dir, index_dir, SentenceTransformerEmbedder(settings.model), policy)
-    m = report.manifest
-    print(
-        f"built and published {m.version}: {m.passage_count} passages from {report.articles} article(s)"
-    )
-    if m.ann_recall_at_10 is not None:
-        print(f"index {m.index_type} {m.index_params}: recall@10 vs exact {m.ann_recall_at_10:.3f}")
-    return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -165,9 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    command(
-        "build", "Chunk and embed the corpus, verify the new index, then publish it.", cmd_build
-    )
+    register_editor_commands(command)  # check, build, import, versions, rollback
     serve = command("serve", "Serve the HTTP API, the widget and the staff page.", cmd_serve)
     serve.add_argument("--host", help="address to listen on (default: FAQBOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: FAQBOT_PORT or 8000)")

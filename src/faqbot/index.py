@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,11 +93,14 @@ def write_version(
     model: str,
     corpus_digest: str,
     policy: IndexPolicy | None = None,
+    extra_files: Mapping[str, str] | None = None,
 ) -> Manifest:
     """Write a complete version folder (via a temporary folder and a rename), unpublished.
 
     The index type follows `policy` (flat when small); an approximate index below the recall
-    floor raises IndexRecallTooLow before anything is written.
+    floor raises IndexRecallTooLow before anything is written. `extra_files` (name → text) are
+    written into the same folder before the rename, so other artefacts of a build (e.g.
+    provenance) appear together with the vectors or not at all.
     """
     if len(passages) != vectors.shape[0]:
         raise IndexCorrupt(f"{len(passages)} passages but {vectors.shape[0]} vectors")
@@ -122,6 +125,8 @@ def write_version(
         with (staging / PASSAGES_FILE).open("w", encoding="utf-8") as out:
             for passage in passages:
                 out.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
+        for name, text in (extra_files or {}).items():
+            (staging / name).write_text(text, encoding="utf-8")
         (staging / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
         staging.rename(versions / manifest.version)
     except BaseException:

