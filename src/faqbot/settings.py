@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,6 +94,43 @@ class Settings(BaseSettings):
     log_questions: bool = Field(
         False, description="Opt-in: write raw question text to logs. Off by default (privacy)."
     )
+    # Operations (issue 9): metrics, logs, visitor feedback, the editors' report.
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as key=value text or one JSON object per line."
+    )
+    metrics: bool = Field(True, description="Collect Prometheus metrics and serve GET /metrics.")
+    metrics_token: str | None = Field(
+        None, description="When set, GET /metrics needs `Authorization: Bearer <token>`."
+    )
+    feedback: bool = Field(
+        True,
+        description="Give every /ask an answer_id, accept POST /feedback and count outcomes per "
+        "day in the feedback database (never the question).",
+    )
+    feedback_db: Path | None = Field(
+        None, description="SQLite file for feedback and daily counts. Unset: <index_dir>/faqbot.db."
+    )
+    feedback_ttl_hours: float = Field(
+        24.0, gt=0, description="How long an answer_id accepts feedback."
+    )
+    feedback_max_pending: int = Field(
+        200_000, ge=100, description="Most answer_ids remembered at once (oldest dropped first)."
+    )
+    unanswered_report: bool = Field(
+        False,
+        description="Opt-in: keep fallback questions, scrubbed of numbers, emails, phones and "
+        "names-like words, for the editors' uncovered-topics report.",
+    )
+    unanswered_retention_days: int = Field(
+        30, ge=1, description="Scrubbed unanswered questions older than this are deleted."
+    )
+    unanswered_max_rows: int = Field(
+        5_000, ge=10, description="Most scrubbed unanswered questions kept (oldest dropped first)."
+    )
+
+    def feedback_db_path(self) -> Path:
+        """Where the feedback/report database lives."""
+        return self.feedback_db or self.index_dir / "faqbot.db"
 
 
 def to_environment(settings: Settings) -> dict[str, str]:
