@@ -7,7 +7,8 @@ passages that are verbatim slices of approved articles.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,6 +141,8 @@ def load_state(
 class Answerer:
     """Answers questions from the current serving state (replaceable in one assignment)."""
 
+    stage_timer: Callable[[str, float], None] | None = None  # ("encode"|"search", seconds)
+
     def __init__(self, embedder: Embedder, state: ServingState, candidates: int) -> None:
         self.embedder = embedder
         self.state = state
@@ -147,8 +150,14 @@ class Answerer:
 
     def retrieve(self, question: str, state: ServingState, k: int) -> list[Hit]:
         """Ranked passages for an already normalised question."""
+        started = time.perf_counter()
         vector = self.embedder.encode([question])
-        return state.index.search(vector, k)[0]
+        encoded = time.perf_counter()
+        hits = state.index.search(vector, k)[0]
+        if self.stage_timer is not None:
+            self.stage_timer("encode", encoded - started)
+            self.stage_timer("search", time.perf_counter() - encoded)
+        return hits
 
     def ask(self, question: str) -> Answer:
         """Normalise, gate, retrieve and decide; every request sees one whole version."""

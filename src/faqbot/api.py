@@ -26,6 +26,7 @@ from faqbot.embedding import Embedder, SentenceTransformerEmbedder, encoder_thre
 from faqbot.errors import FaqbotError
 from faqbot.models import Answer, Status
 from faqbot.normalize import normalize_question
+from faqbot.operations import after_answer, install_operations, on_loaded, on_request, on_shutdown
 from faqbot.settings import Settings, get_settings
 
 log = logging.getLogger("faqbot.api")
@@ -68,6 +69,9 @@ class AskResponse(BaseModel):
     passages: list[PassageOut]
     related: list[RelatedOut]
     index_version: str
+    answer_id: str | None = Field(
+        None, description="Send with POST /feedback to rate this answer (null: feedback is off)."
+    )
 
 
 class HealthResponse(BaseModel):
@@ -170,10 +174,12 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             query_model = with_query_cache(model, settings.query_cache_size)
             app.state.answerer = Answerer(query_model, state, settings.candidates)
             log.info("loaded index %s", state.version)
+            on_loaded(app)
         except FaqbotError as exc:
             app.state.load_error = str(exc)
             log.error("could not load: %s", exc)
         yield
+        on_shutdown(app)
 
     app = FastAPI(
         title="faqbot",
@@ -184,6 +190,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.state.settings = settings
     _install_error_handlers(app)
     _install_request_log(app, settings)
+    install_operations(app, settings)
 
     @app.get("/healthz", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})
     def healthz(answerer: Annotated[Answerer, Depends(get_answerer)]) -> HealthResponse:
@@ -220,7 +227,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         answer = answerer.ask(question)
         request.state.outcome = answer.status
         request.state.index_version = answer.index_version
-        return to_response(answer)
+        response = to_response(answer)
+        response.answer_id = after_answer(request, question, answer)
+        return response
 
     return app
 
@@ -278,5 +287,5 @@ def _install_request_log(app: FastAPI, settings: Settings) -> None:
             "outcome": getattr(request.state, "outcome", "-"),
             "index_version": getattr(request.state, "index_version", "-"),
         }
-        log.info(" ".join(f"{k}={v}" for k, v in fields.items()))
+        on_request(request, response, elapsed_ms / 1000, fields)  # metrics and the log line
         return response
