@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import logging.config
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from faqbot import __version__
 from faqbot.answer import Answerer, Thresholds, load_state
-from faqbot.api import LOG_FORMAT, create_app, to_response
+from faqbot.api import create_app, to_response
 from faqbot.calibration import band_figures, choose_thresholds, observe, write_calibration
 from faqbot.cli_editor import register as register_editor_commands
 from faqbot.corpus import load_articles
@@ -20,6 +22,7 @@ from faqbot.embedding import SentenceTransformerEmbedder
 from faqbot.errors import FaqbotError
 from faqbot.evaluation import EvalReport, evaluate, load_questions
 from faqbot.index import published_version
+from faqbot.logs import log_config
 from faqbot.settings import Settings, get_settings, to_environment
 
 DEFAULT_QUESTIONS = Path("tests/data/dev_questions.jsonl")
@@ -46,27 +49,61 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     corpus_dir, index_dir = _paths(args, settings)
     published_version(index_dir)  # one clear line when nothing is built yet
     workers = args.workers or settings.workers
+    log_format = args.log_format or settings.log_format
     settings = settings.model_copy(
-        update={"corpus_dir": corpus_dir, "index_dir": index_dir, "workers": workers}
+        update={
+            "corpus_dir": corpus_dir,
+            "index_dir": index_dir,
+            "workers": workers,
+            "log_format": log_format,
+        }
     )
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.config.dictConfig(log_config(log_format))
     options = {
         "host": args.host or settings.host,
         "port": args.port or settings.port,
         "server_header": False,
         "access_log": False,  # faqbot logs its own request lines, without question text
+        "log_config": log_config(log_format),  # applied again in every worker process
     }
     if workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
         return 0
     # Worker processes are spawned, so they rebuild the settings from the environment.
     os.environ.update(to_environment(settings))
+    if settings.metrics:  # each worker writes its metric values to files that /metrics adds up
+        from faqbot.metrics import prepare_multiprocess
+
+        prepare_multiprocess()
     uvicorn.run(
         "faqbot.api:app_from_settings",
         factory=True,
         workers=workers,
         **options,  # type: ignore[arg-type]
     )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from faqbot.report import RENDERERS, build_report
+
+    corpus_dir, index_dir = _paths(args, settings)
+    settings = settings.model_copy(update={"index_dir": index_dir})
+    report = build_report(
+        settings.feedback_db_path(),
+        corpus_dir,
+        since=args.since,
+        unanswered_on=settings.unanswered_report,
+        embedder_factory=lambda: SentenceTransformerEmbedder(settings.model),
+        retention_days=settings.unanswered_retention_days,
+        max_rows=settings.unanswered_max_rows,
+    )
+    text = RENDERERS[args.format](report)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"report written to {args.output}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -160,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes, each with its own model and a memory-mapped, shared index; "
         "encoder threads are split between them (default: FAQBOT_WORKERS or 1)",
     )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="key=value text lines or one JSON object per line (default: FAQBOT_LOG_FORMAT)",
+    )
     ask = command("ask", "Answer one question from the published index.", cmd_ask)
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--json", action="store_true", help="print the same JSON as POST /ask")
@@ -187,6 +229,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--min", type=float, help="exit non-zero when overall accuracy is below this")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+    report = command(
+        "report",
+        "Editors' report: outcome rates per day, least helpful passages, topics nobody covers, "
+        "articles due for review.",
+        cmd_report,
+    )
+    report.add_argument(
+        "--since", type=date.fromisoformat, help="only days from this date (YYYY-MM-DD)"
+    )
+    report.add_argument("--format", choices=("text", "json", "html"), default="text")
+    report.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
     return parser
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import os
-import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -79,16 +79,20 @@ def multiprocess_enabled() -> bool:
     return bool(os.environ.get(MULTIPROC_ENV))
 
 
-def prepare_multiprocess(directory: Path) -> None:
-    """Before starting worker processes: an empty folder for their metric files, in the env.
+def prepare_multiprocess() -> Path:
+    """Before starting worker processes: a folder for their metric files, in the environment.
 
-    Must run before the workers import prometheus-client (they inherit the environment).
-    Stale files from an earlier run would be added to this run's counts, so they go.
+    Must run before the workers import prometheus-client (they inherit the environment). An
+    operator's own PROMETHEUS_MULTIPROC_DIR is used, else a new temporary folder. Files left by
+    an earlier run would be added to this run's counts, so they are deleted.
     """
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    given = os.environ.get(MULTIPROC_ENV)
+    directory = Path(given) if given else Path(tempfile.mkdtemp(prefix="faqbot-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
     os.environ[MULTIPROC_ENV] = str(directory)
+    return directory
 
 
 def mark_process_dead() -> None:
