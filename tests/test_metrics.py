@@ -45,6 +45,7 @@ def test_metrics_show_requests_outcomes_latency_and_the_index_after_a_few_questi
         httpx.post(f"{server.url}/ask", json={"question": "I want to end my life"})
         httpx.post(f"{server.url}/ask", json={"question": ""})
         httpx.get(f"{server.url}/no/such/page")
+        httpx.post(f"{server.url}/feedback", json={"answer_id": "unknown", "helpful": True})
         response = httpx.get(f"{server.url}/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -56,6 +57,7 @@ def test_metrics_show_requests_outcomes_latency_and_the_index_after_a_few_questi
     grew("faqbot_http_requests_total", 4, path="/ask", method="POST", status="200")
     grew("faqbot_http_requests_total", 1, path="/ask", method="POST", status="422")
     grew("faqbot_http_requests_total", 1, path="unmatched", method="GET", status="404")
+    grew("faqbot_http_requests_total", 1, path="/feedback", method="POST", status="404")
     grew("faqbot_ask_outcomes_total", 2, outcome="answered")
     grew("faqbot_ask_outcomes_total", 1, outcome="emergency")
     assert value(after, "faqbot_ask_outcomes_total", outcome="fallback") >= 1

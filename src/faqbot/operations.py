@@ -45,7 +45,6 @@ class Operations:
         self._feedback: FeedbackStore | None = None
         self._unanswered: UnansweredStore | None = None
         self._scrubber: tuple[str, Scrubber] | None = None
-        self._routes: dict[str, str] = {}
 
     def feedback_store(self) -> FeedbackStore | None:
         if not self.settings.feedback:
@@ -81,21 +80,15 @@ class Operations:
             self._scrubber = (state.version, Scrubber(texts))
         return self._scrubber[1]
 
-    def route_label(self, app: FastAPI, path: str) -> str:
-        """The route a path belongs to, so metric labels stay few whatever clients send."""
-        label = self._routes.get(path)
-        if label is None:
-            label = "unmatched"
-            for route in app.routes:
-                route_path = getattr(route, "path", None)
-                if route_path == path or (
-                    route_path and not hasattr(route, "endpoint") and path.startswith(route_path)
-                ):
-                    label = route_path
-                    break
-            if len(self._routes) < 1000:
-                self._routes[path] = label
-        return label
+    @staticmethod
+    def route_label(request: Request) -> str:
+        """The route template that served a request (e.g. "/ask"), so that metric labels stay
+        few whatever paths clients send; "unmatched" for 404s."""
+        route = request.scope.get("route")
+        path = getattr(route, "path", None)
+        if isinstance(path, str) and path:
+            return path
+        return "mounted" if "endpoint" in request.scope else "unmatched"
 
     def close(self) -> None:
         for store in (self._feedback, self._unanswered):
@@ -154,7 +147,7 @@ def on_request(
     """From the request middleware: metrics and the one log line (never the question)."""
     ops = ops_of(request.app)
     if ops.settings.metrics:
-        path = ops.route_label(request.app, request.url.path)
+        path = ops.route_label(request)
         metrics.observe_request(
             path, request.method, response.status_code, seconds, str(fields.get("outcome", "-"))
         )
