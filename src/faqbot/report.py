@@ -253,16 +253,24 @@ def charts(report: Report) -> list[tuple[str, str]]:
     if report.least_helpful:
         rows = report.least_helpful[::-1]
         fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.0))
-        names = [_short(f"{p.section}", 48) for p in rows]
-        ax.barh(names, [p.helpful_ratio * 100 for p in rows], color="#0b4f8a")
+        # One row per passage (two passages may share a section): positions, then labels.
+        positions = list(range(len(rows)))
+        ax.barh(positions, [p.helpful_ratio * 100 for p in rows], color="#0b4f8a")
+        ax.set_yticks(positions, [_passage_label(p) for p in rows])
         for i, p in enumerate(rows):
-            ax.text(1, i, f"{p.helpful}/{p.helpful + p.unhelpful}", va="center", color="white")
+            votes = f"{p.helpful}/{p.helpful + p.unhelpful} helpful"
+            ax.text(p.helpful_ratio * 100 + 1, i, votes, va="center", color="#1f2937")
         ax.set_xlim(0, 100)
         ax.set_xlabel("% of votes saying helpful")
         ax.set_title("Least helpful passages")
         out.append(("Helpful ratio of the least helpful passages", _png(fig)))
         plt.close(fig)
     return out
+
+
+def _passage_label(p: PassageRow) -> str:
+    """The passage's own section heading and id tail: short, and unique per passage."""
+    return f"{_short(p.section.split(' › ')[-1], 36)} · {p.passage_id[-6:]}"
 
 
 def _short(text: str, n: int) -> str:
@@ -279,7 +287,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;bord
 .answered b{color:#1b7f3b}.fallback b{color:#c77c02}.emergency b{color:#b3261e}
 table{border-collapse:collapse;width:100%;font-size:.92rem}th,td{text-align:left;padding:.35rem .5rem;
  border-bottom:1px solid #e5e7eb;vertical-align:top}th{background:#f3f4f6}
-td.num{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%;height:auto}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%;height:auto}
 .note{background:#fef3c7;border:1px solid #f59e0b;padding:.4rem .8rem;border-radius:6px}
 .muted{color:#6b7280}
 """
@@ -313,8 +321,8 @@ def render_html(report: Report) -> str:
     if report.days:
         parts.append(f"<img alt='{e(images[0][0])}' src='{images[0][1]}'>")
         parts.append(
-            "<table><tr><th>Day</th><th>Questions</th><th>Answered</th><th>Fallback</th>"
-            "<th>Emergency</th></tr>"
+            "<table><tr><th>Day</th><th class='num'>Questions</th><th class='num'>Answered</th>"
+            "<th class='num'>Fallback</th><th class='num'>Emergency</th></tr>"
         )
         for d in report.days:
             parts.append(
@@ -329,7 +337,8 @@ def render_html(report: Report) -> str:
     if report.least_helpful:
         parts.append(f"<img alt='{e(images[-1][0])}' src='{images[-1][1]}'>")
         parts.append(
-            "<table><tr><th>Article</th><th>Section</th><th>Helpful</th><th>Votes</th></tr>"
+            "<table><tr><th>Article</th><th>Section</th><th class='num'>Helpful</th>"
+            "<th class='num'>Votes</th></tr>"
         )
         for p in report.least_helpful:
             parts.append(
@@ -347,7 +356,7 @@ def render_html(report: Report) -> str:
         "group's size and the words its questions share are shown.</p>"
     )
     if report.topics:
-        parts.append("<table><tr><th>Questions</th><th>About</th></tr>")
+        parts.append("<table><tr><th class='num'>Questions</th><th>About</th></tr>")
         for t in report.topics:
             parts.append(f"<tr><td class='num'>{t.count}</td><td>{e(t.label)}</td></tr>")
         parts.append("</table>")
