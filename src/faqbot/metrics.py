@@ -73,6 +73,8 @@ for _outcome in ("answered", "fallback", "emergency"):
     OUTCOMES.labels(_outcome)  # show zeros from the start
 for _result in ("ok", "refused"):
     RELOADS.labels(_result)
+for _path in ("/ask", "/search"):
+    RATE_LIMITED.labels(_path)
 
 
 def multiprocess_enabled() -> bool:
