@@ -100,7 +100,7 @@
   const CSS = `
 :host{all:initial!important;position:fixed!important;right:1rem!important;bottom:1rem!important;
  z-index:2147483000!important;display:block!important;font:16px/1.45 system-ui,-apple-system,
- "Segoe UI",Roboto,Arial,sans-serif;color:#1f2937}
+ "Segoe UI",Roboto,Arial,sans-serif!important;color:#1f2937!important}
 *{box-sizing:border-box}
 [hidden]{display:none!important}
 button,input{font:inherit;color:inherit}
