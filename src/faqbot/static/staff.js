@@ -4,6 +4,7 @@
   "use strict";
   const DEBOUNCE_MS = 350; // search as staff type, without a request per keystroke
   const MIN_QUERY = 2;
+  const COPIED_MS = 2500; // long enough to read, short enough not to linger on the next copy
 
   const form = document.querySelector("form.controls");
   const q = document.getElementById("q");
@@ -50,9 +51,11 @@
     );
   }
 
+  /** Shows an error and clears old results, so nobody copies passages from a stale search. */
   function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = !message;
+    if (message) resultsList.replaceChildren();
   }
 
   async function errorMessage(response) {
@@ -87,11 +90,12 @@
     try {
       if (!navigator.clipboard || !window.isSecureContext) throw new Error("no clipboard");
       await navigator.clipboard.writeText(text);
+      note.classList.remove("copy-failed");
       note.textContent = "Copied";
-      button.textContent = "Copied";
-      setTimeout(() => { button.textContent = "Copy"; note.textContent = ""; }, 2500);
+      setTimeout(() => { note.textContent = ""; }, COPIED_MS);
     } catch (_) {
       note.textContent = "Copy failed — select the passage and copy it by hand.";
+      note.classList.add("copy-failed");
     }
   }
 
