@@ -325,6 +325,10 @@ def test_widget_works_in_a_hostile_host_page_and_leaves_it_alone(
     reply = ask(page, "Where do I park?")
     expect(reply.locator("blockquote")).to_be_visible()
     shot(page, artifacts, "desktop-hostile-host")
+    # Sizes do not follow the host's 31px root font (no rem units inside the widget).
+    panel = widget(page).get_by_role("dialog").bounding_box()
+    assert panel is not None and panel["width"] <= 24 * 16, panel
+    assert reply.locator("blockquote").evaluate("(q) => getComputedStyle(q).fontSize") == "16px"
     # The host page's own elements, ids and styles are untouched.
     assert page.evaluate("document.getElementById('panel').textContent") == "host panel"
     assert page.evaluate("document.getElementById('question').value") == "host value"

@@ -98,67 +98,67 @@
   }
 
   const CSS = `
-:host{all:initial!important;position:fixed!important;right:1rem!important;bottom:1rem!important;
+:host{all:initial!important;position:fixed!important;right:1em!important;bottom:1em!important;
  z-index:2147483000!important;display:block!important;font:16px/1.45 system-ui,-apple-system,
  "Segoe UI",Roboto,Arial,sans-serif!important;color:#1f2937!important}
 *{box-sizing:border-box}
 [hidden]{display:none!important}
 button,input{font:inherit;color:inherit}
 :focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}
-.launcher{display:flex;align-items:center;gap:.5rem;min-height:48px;padding:.6rem 1.1rem;
+.launcher{display:flex;align-items:center;gap:.5em;min-height:48px;padding:.6em 1.1em;
  border:2px solid #fff;border-radius:999px;background:#0b4f8a;color:#fff;font-weight:600;
  cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}
 .launcher:hover{background:#083b68}
 .launcher:focus-visible{outline-color:#0b4f8a;outline-offset:3px}
-.panel{position:fixed;right:1rem;bottom:5rem;width:min(24rem,calc(100vw - 2rem));
- height:min(36rem,calc(100vh - 6.5rem));height:min(36rem,calc(100dvh - 6.5rem));
+.panel{position:fixed;right:1em;bottom:5em;width:min(24em,calc(100vw - 2em));
+ height:min(36em,calc(100vh - 6.5em));height:min(36em,calc(100dvh - 6.5em));
  display:flex;flex-direction:column;background:#fff;border:1px solid #6b7280;
  border-radius:12px;box-shadow:0 10px 30px rgba(0,0,0,.3);overflow:hidden}
-.head{display:flex;align-items:center;justify-content:space-between;gap:.5rem;
- padding:.6rem .75rem .6rem 1rem;background:#0b4f8a;color:#fff}
-.head h2{margin:0;font-size:1.05rem}
+.head{display:flex;align-items:center;justify-content:space-between;gap:.5em;
+ padding:.6em .75em .6em 1em;background:#0b4f8a;color:#fff}
+.head h2{margin:0;font-size:1.05em}
 .close{min-width:44px;min-height:44px;border:1px solid transparent;border-radius:6px;
- background:transparent;color:#fff;font-size:1.5rem;line-height:1;cursor:pointer}
+ background:transparent;color:#fff;font-size:1.5em;line-height:1;cursor:pointer}
 .close:hover{border-color:#fff}
 .close:focus-visible{outline-color:#fff;outline-offset:-4px}
-.intro{margin:0;padding:.5rem 1rem;font-size:.875rem;background:#f3f4f6;
+.intro{margin:0;padding:.5em 1em;font-size:.875em;background:#f3f4f6;
  border-bottom:1px solid #d1d5db}
-.log{position:relative;flex:1;overflow-y:auto;padding:.75rem 1rem}
-.msg{margin:0 0 .9rem;overflow-wrap:anywhere}
-.msg p{margin:.3rem 0}
-.question{margin-left:2rem;padding:.5rem .75rem;border-radius:10px;background:#e0ecf8;
+.log{position:relative;flex:1;overflow-y:auto;padding:.75em 1em}
+.msg{margin:0 0 .9em;overflow-wrap:anywhere}
+.msg p{margin:.3em 0}
+.question{margin-left:2em;padding:.5em .75em;border-radius:10px;background:#e0ecf8;
  white-space:pre-wrap}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);
  white-space:nowrap}
-blockquote{margin:.4rem 0 .2rem;padding:.5rem .75rem;border-left:4px solid #0b4f8a;
+blockquote{margin:.4em 0 .2em;padding:.5em .75em;border-left:4px solid #0b4f8a;
  background:#f9fafb;white-space:pre-line}
-.source{font-size:.875rem}
+.source{font-size:.875em}
 a{color:#0b4f8a;text-decoration:underline}
-.disclaimer{font-size:.875rem;color:#374151;font-style:italic}
-.fallback{padding:.5rem .75rem;border:1px solid #d1d5db;border-radius:8px;background:#f9fafb}
-.fallback ul{margin:.2rem 0;padding-left:1.2rem}
-.emergency{padding:.75rem;border:2px solid #b91c1c;border-left-width:8px;border-radius:8px;
- background:#fef2f2;color:#7f1d1d;font-weight:600;font-size:1.05rem}
+.disclaimer{font-size:.875em;color:#374151;font-style:italic}
+.fallback{padding:.5em .75em;border:1px solid #d1d5db;border-radius:8px;background:#f9fafb}
+.fallback ul{margin:.2em 0;padding-left:1.2em}
+.emergency{padding:.75em;border:2px solid #b91c1c;border-left-width:8px;border-radius:8px;
+ background:#fef2f2;color:#7f1d1d;font-weight:600;font-size:1.05em}
 .emergency a{color:#7f1d1d;font-weight:700}
-.error{padding:.5rem .75rem;border:1px solid #b91c1c;border-radius:8px;color:#991b1b;
+.error{padding:.5em .75em;border:1px solid #b91c1c;border-radius:8px;color:#991b1b;
  background:#fff}
 .loading{color:#374151;font-style:italic}
-.feedback{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;font-size:.875rem}
-.feedback button{min-height:36px;padding:.2rem .9rem;border:1px solid #0b4f8a;
+.feedback{display:flex;flex-wrap:wrap;align-items:center;gap:.5em;font-size:.875em}
+.feedback button{min-height:36px;padding:.2em .9em;border:1px solid #0b4f8a;
  border-radius:6px;background:#fff;color:#0b4f8a;cursor:pointer}
 .feedback button:disabled{border-color:#6b7280;color:#4b5563;cursor:default}
-.form{display:flex;flex-direction:column;gap:.35rem;padding:.6rem 1rem .8rem;
+.form{display:flex;flex-direction:column;gap:.35em;padding:.6em 1em .8em;
  border-top:1px solid #d1d5db}
-.form label{font-weight:600;font-size:.9rem}
-.row{display:flex;gap:.5rem}
-.row input{flex:1;min-width:0;min-height:44px;padding:.4rem .6rem;border:1px solid #6b7280;
+.form label{font-weight:600;font-size:.9em}
+.row{display:flex;gap:.5em}
+.row input{flex:1;min-width:0;min-height:44px;padding:.4em .6em;border:1px solid #6b7280;
  border-radius:6px;background:#fff}
-.send{min-height:44px;padding:.4rem 1rem;border:1px solid #0b4f8a;border-radius:6px;
+.send{min-height:44px;padding:.4em 1em;border:1px solid #0b4f8a;border-radius:6px;
  background:#0b4f8a;color:#fff;font-weight:600;cursor:pointer}
 .send:disabled{background:#4b5563;border-color:#4b5563;cursor:default}
-@media (max-width:480px){:host{right:.5rem!important;bottom:.5rem!important}
- .panel{right:.5rem;bottom:4.5rem;width:calc(100vw - 1rem);
- height:calc(100vh - 5.5rem);height:calc(100dvh - 5.5rem)}}
+@media (max-width:480px){:host{right:.5em!important;bottom:.5em!important}
+ .panel{right:.5em;bottom:4.5em;width:calc(100vw - 1em);
+ height:calc(100vh - 5.5em);height:calc(100dvh - 5.5em)}}
 `;
 
   function build() {
