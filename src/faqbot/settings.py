@@ -161,7 +161,7 @@ def to_environment(settings: Settings) -> dict[str, str]:
     rebuild them with get_settings(); unset optional values are left out."""
     prefix = settings.model_config.get("env_prefix", "")
     return {
-        f"{prefix}{name}".upper(): str(value)
+        f"{prefix}{name}".upper(): ",".join(value) if isinstance(value, list) else str(value)
         for name, value in settings.model_dump().items()
         if value is not None
     }

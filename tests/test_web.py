@@ -1,0 +1,189 @@
+"""The web routes over HTTP: pages with their CSP, the widget file, /search's contract and
+validation, and CORS from FAQBOT_ALLOWED_ORIGINS. Browser behaviour is in tests/browser/."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from faqbot.api import create_app
+from faqbot.settings import Settings, to_environment
+from faqbot.web import CONTENT_SECURITY_POLICY, STATIC_DIR
+
+from .conftest import FakeEmbedder, LiveServer
+
+WIDGET_MAX_BYTES = 15_000
+CLINIC = "https://clinic.example"
+
+
+def client(**settings: object) -> TestClient:
+    """The app without its lifespan: routes that need no model or index."""
+    return TestClient(create_app(Settings(**settings), embedder=FakeEmbedder()))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("path", "marker"), [("/", "widget.js"), ("/staff", "staff.js")])
+def test_pages_are_html_with_the_strict_csp(path: str, marker: str) -> None:
+    response = client().get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
+    assert marker in response.text
+
+
+def test_widget_is_one_small_javascript_file_with_a_short_cache() -> None:
+    response = client().get("/widget.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert response.headers["cache-control"] == "public, max-age=300"
+    assert response.headers["cross-origin-resource-policy"] == "cross-origin"
+    assert len(response.content) == (STATIC_DIR / "widget.js").stat().st_size <= WIDGET_MAX_BYTES
+
+
+def test_widget_never_writes_html_storage_or_cookies() -> None:
+    text = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
+    source = re.sub(r"//[^\n]*", "", re.sub(r"/\*.*?\*/", "", text, flags=re.S))  # code only
+    for forbidden in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "localStorage",
+        "sessionStorage",
+        "document.cookie",
+        "eval(",
+        "indexedDB",
+    ):
+        assert forbidden not in source, forbidden
+    assert 'attachShadow({ mode: "open" })' in source
+
+
+def test_static_files_are_served_and_a_missing_one_is_a_json_404() -> None:
+    assert client().get("/static/demo.css").headers["content-type"].startswith("text/css")
+    missing = client().get("/static/nope.css")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_allowed_origin_may_post_questions_without_credentials() -> None:
+    preflight = client(allowed_origins=[CLINIC]).options(
+        "/ask",
+        headers={
+            "Origin": CLINIC,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == CLINIC
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "access-control-allow-credentials" not in preflight.headers
+
+
+@pytest.mark.parametrize("allowed", [[], ["https://other.example"]])
+def test_other_origins_get_no_cors_grant(allowed: list[str]) -> None:
+    app = client(allowed_origins=allowed)
+    preflight = app.options(
+        "/ask", headers={"Origin": CLINIC, "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    simple = app.get("/widget.js", headers={"Origin": CLINIC})
+    assert "access-control-allow-origin" not in simple.headers
+
+
+def test_allowed_origins_setting_is_comma_separated_and_survives_the_worker_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().allowed_origins == []
+    monkeypatch.setenv("FAQBOT_ALLOWED_ORIGINS", f" {CLINIC}, http://127.0.0.1:9000 ")
+    settings = Settings()
+    assert settings.allowed_origins == [CLINIC, "http://127.0.0.1:9000"]
+    for name, value in to_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    assert Settings().allowed_origins == settings.allowed_origins
+    monkeypatch.setenv("FAQBOT_ALLOWED_ORIGINS", "")
+    assert Settings().allowed_origins == []
+
+
+@pytest.mark.parametrize(
+    "bad", ["clinic.example", "https://clinic.example/page", "ftp://x.example"]
+)
+def test_allowed_origins_rejects_what_is_not_an_origin(bad: str) -> None:
+    with pytest.raises(ValidationError, match="is not an origin"):
+        Settings(allowed_origins=bad)  # type: ignore[arg-type]
+
+
+def _search(server: LiveServer, **params: object) -> httpx.Response:
+    return httpx.get(f"{server.url}/search", params=params, timeout=30)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_search_ranks_like_ask_and_returns_the_staff_fields(live_server: LiveServer) -> None:
+    question = "How long does each infusion session take?"
+    asked = httpx.post(f"{live_server.url}/ask", json={"question": question}, timeout=30).json()
+    found = _search(live_server, q=question).json()
+    assert len(found["results"]) == 10  # default k
+    top = found["results"][0]
+    assert top["id"] == asked["passages"][0]["id"]
+    assert top["score"] == asked["passages"][0]["score"]
+    assert set(top) == {
+        "id",
+        "text",
+        "article_id",
+        "article_title",
+        "section",
+        "url",
+        "score",
+        "version",
+        "approved_on",
+    }
+    scores = [r["score"] for r in found["results"]]
+    assert scores == sorted(scores, reverse=True)
+    assert found["articles"] == [{"id": "ketamine-infusions", "title": "Ketamine Infusions"}]
+    assert found["index_version"] == asked["index_version"]
+
+
+@pytest.mark.slow
+def test_search_shows_passages_below_the_answer_threshold(
+    live_server: LiveServer, real_settings: Settings
+) -> None:
+    question = "Who won the football game last night?"
+    asked = httpx.post(f"{live_server.url}/ask", json={"question": question}, timeout=30).json()
+    assert asked["status"] == "fallback" and asked["passages"] == []
+    found = _search(live_server, q=question, k=3).json()["results"]
+    assert len(found) == 3
+    assert all(isinstance(r["score"], float) for r in found)
+
+
+@pytest.mark.slow
+def test_search_filters_by_article_and_allows_k_up_to_50(live_server: LiveServer) -> None:
+    found = _search(live_server, q="side effects", k=50, article="ketamine-infusions").json()
+    assert 10 < len(found["results"]) <= 50
+    assert {r["article_id"] for r in found["results"]} == {"ketamine-infusions"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({}, "empty_query"),
+        ({"q": "   "}, "empty_query"),
+        ({"q": "x" * 1001}, "query_too_long"),
+        ({"q": "risks", "k": "0"}, "invalid_k"),
+        ({"q": "risks", "k": "51"}, "invalid_k"),
+        ({"q": "risks", "k": "ten"}, "invalid_k"),
+        ({"q": "risks", "k": ""}, "invalid_k"),
+        ({"q": "risks", "article": "no-such-article"}, "unknown_article"),
+    ],
+)
+def test_search_refuses_bad_parameters_with_a_422_in_the_error_shape(
+    live_server: LiveServer, params: dict[str, str], code: str
+) -> None:
+    response = _search(live_server, **params)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
