@@ -100,11 +100,13 @@ def test_allowed_origins_setting_is_comma_separated_and_survives_the_worker_envi
 ) -> None:
     assert Settings().allowed_origins == []
     monkeypatch.setenv("FAQBOT_ALLOWED_ORIGINS", f" {CLINIC}, http://127.0.0.1:9000 ")
+    monkeypatch.setenv("FAQBOT_ADMIN_TOKEN", "s3cret")
     settings = Settings()
     assert settings.allowed_origins == [CLINIC, "http://127.0.0.1:9000"]
     for name, value in to_environment(settings).items():
         monkeypatch.setenv(name, value)
     assert Settings().allowed_origins == settings.allowed_origins
+    assert Settings().admin_token == settings.admin_token  # a secret, not its "****" mask
     monkeypatch.setenv("FAQBOT_ALLOWED_ORIGINS", "")
     assert Settings().allowed_origins == []
 

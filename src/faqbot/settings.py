@@ -156,12 +156,21 @@ class Settings(BaseSettings):
         return value
 
 
+def _env_value(value: object) -> str:
+    """How one setting reads back from the environment: lists comma-separated, secrets as is."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
 def to_environment(settings: Settings) -> dict[str, str]:
     """The settings as FAQBOT_* variables, for child processes (e.g. uvicorn's workers) that
     rebuild them with get_settings(); unset optional values are left out."""
     prefix = settings.model_config.get("env_prefix", "")
     return {
-        f"{prefix}{name}".upper(): ",".join(value) if isinstance(value, list) else str(value)
+        f"{prefix}{name}".upper(): _env_value(value)
         for name, value in settings.model_dump().items()
         if value is not None
     }
