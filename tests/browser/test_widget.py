@@ -363,7 +363,15 @@ def test_whole_flow_by_keyboard_with_visible_focus_and_escape_back_to_the_launch
     page.keyboard.press("Tab")
     expect(widget(page).get_by_role("button", name="Send")).to_be_focused()
     page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")  # back past the text box to the answer's last source link
+    expect(question_box(page)).to_be_focused()
+    page.keyboard.press("Shift+Tab")  # back into the answer: its feedback buttons come last
+    expect(replies(page).first.get_by_role("button", name="No")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(replies(page).first.get_by_role("button", name="Yes")).to_be_focused()
+    page.keyboard.press("Enter")
+    thanks = replies(page).first.get_by_text("Thanks for your feedback.")
+    expect(thanks).to_be_focused()  # the pressed button is disabled; focus stays nearby
+    page.keyboard.press("Shift+Tab")  # past the disabled buttons to the last source link
     focused_href = page.evaluate(
         "document.querySelector('faqbot-widget-host').shadowRoot.activeElement.getAttribute('href')"
     )
@@ -376,6 +384,25 @@ def test_whole_flow_by_keyboard_with_visible_focus_and_escape_back_to_the_launch
     page.keyboard.press("Enter")  # and it opens again from the keyboard
     expect(question_box(page)).to_be_focused()
     expect(replies(page)).to_have_count(1)  # the conversation is kept while the page lives
+
+
+def test_answers_offer_feedback_that_reaches_post_feedback(
+    page: Page, live_server: LiveServer, artifacts: Path
+) -> None:
+    page.goto(f"{live_server.url}/")
+    open_panel(page)
+    reply = ask(page, ANSWERABLE)
+    group = reply.get_by_role("group", name="Was this helpful?")
+    expect(group.get_by_role("button")).to_have_count(2)
+    with page.expect_response("**/feedback") as sent:
+        group.get_by_role("button", name="No").click()
+    assert sent.value.ok
+    assert sent.value.request.post_data_json["helpful"] is False
+    expect(group).to_contain_text("Thanks for your feedback.")
+    expect(group.get_by_role("button", name="Yes")).to_be_disabled()
+    shot(page, artifacts, "desktop-feedback")
+    for question in (OUT_OF_SCOPE, CRISIS):  # only answers are rated
+        expect(ask(page, question).get_by_role("group")).to_have_count(0)
 
 
 def test_too_many_questions_and_unreachable_api_get_clear_messages(
