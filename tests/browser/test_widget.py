@@ -64,7 +64,7 @@ faqbot-widget-host {{ display: none !important; opacity: 0 !important; }}
 body * {{ z-index: 0 !important; }}
 </style>
 <script>window.__hostInline = true; window.API = "http://wrong.invalid"; window.el = null;</script>
-<script src="{api}/widget.js" defer></script>
+<script src="{src}/widget.js" {extra} defer></script>
 </head><body>
 <div id="panel">host panel</div>
 <label for="question">Host field</label><input id="question" value="host value">
@@ -154,9 +154,10 @@ def xss_server(
         yield server
 
 
-def open_hostile_page(page: Page, site: HostSite, api: str) -> None:
+def open_hostile_page(page: Page, site: HostSite, api: str, data_api: str | None = None) -> None:
     """The hostile page on another origin, embedding the widget from `api` by its tag."""
-    site.html = HOSTILE_PAGE.format(api=api)
+    extra = f'data-api="{data_api}"' if data_api else ""
+    site.html = HOSTILE_PAGE.format(src=api, extra=extra)
     page.goto(f"{site.origin}/")
     assert page.evaluate("window.__hostInline") is True  # inline markup would run on this page
 
@@ -384,6 +385,12 @@ def test_whole_flow_by_keyboard_with_visible_focus_and_escape_back_to_the_launch
     page.keyboard.press("Enter")  # and it opens again from the keyboard
     expect(question_box(page)).to_be_focused()
     expect(replies(page)).to_have_count(1)  # the conversation is kept while the page lives
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # Send, then the launcher: Escape still closes from there
+    expect(launcher(page)).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(widget(page).get_by_role("dialog")).to_be_hidden()
+    expect(launcher(page)).to_be_focused()
 
 
 def test_answers_offer_feedback_that_reaches_post_feedback(
@@ -429,6 +436,8 @@ def test_too_many_questions_and_unreachable_api_get_clear_messages(
     page.unroute("**/ask")
     # A real 4xx from the API shows the API's own sentence.
     expect(ask(page, "x" * 1001)).to_have_text("Please keep your question under 1000 characters.")
+    violations = axe_violations(page)  # error messages keep AA contrast too
+    assert violations == [], json.dumps(violations, indent=1)
 
 
 def test_foreign_site_is_refused_by_default_cors(
@@ -440,6 +449,15 @@ def test_foreign_site_is_refused_by_default_cors(
     expect(ask(page, ANSWERABLE)).to_have_text(
         "Can't reach the clinic's answer service right now. Please try again later."
     )
+
+
+def test_data_api_attribute_points_the_widget_at_another_faqbot(
+    page: Page, live_server: LiveServer, xss_server: LiveServer, host_site: HostSite
+) -> None:
+    """widget.js comes from live_server, but data-api sends questions to xss_server."""
+    open_hostile_page(page, host_site, live_server.url, data_api=xss_server.url)
+    open_panel(page)
+    expect(ask(page, "Where do I park?").locator("blockquote")).to_have_text(XSS_PASSAGE)
 
 
 def test_usable_at_375_px_wide(page: Page, live_server: LiveServer, artifacts: Path) -> None:

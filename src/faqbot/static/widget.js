@@ -212,8 +212,8 @@ a{color:#0b4f8a;text-decoration:underline}
 
   ui.launcher.addEventListener("click", () => setOpen(ui.panel.hidden));
   ui.close.addEventListener("click", () => setOpen(false));
-  ui.panel.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") {
+  ui.launcher.parentNode.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !ui.panel.hidden) { // from the panel or the launcher
       event.preventDefault();
       setOpen(false);
     }
