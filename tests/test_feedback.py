@@ -116,3 +116,25 @@ def test_feedback_off_means_no_answer_id_and_no_database(
         )
         assert httpx.get(f"{server.url}/metrics").status_code == 404
     assert not (tmp_path / "f.db").exists()
+
+
+def test_a_broken_feedback_database_never_costs_the_visitor_the_answer(tmp_path: Path) -> None:
+    from faqbot.build import build_index
+
+    from .conftest import CORPUS, FakeEmbedder
+
+    build_index(CORPUS, tmp_path / "index", FakeEmbedder())
+    (tmp_path / "file").write_text("not a folder")
+    settings = Settings(
+        corpus_dir=CORPUS,
+        index_dir=tmp_path / "index",
+        answer_threshold=0.05,
+        related_threshold=0.0,
+        feedback_db=tmp_path / "file" / "f.db",  # cannot be created
+    )
+    with LiveServer(create_app(settings, embedder=FakeEmbedder())) as server:
+        ask = httpx.post(f"{server.url}/ask", json={"question": "How long is a session?"})
+        assert ask.status_code == 200 and ask.json()["answer_id"] is None
+        vote = httpx.post(f"{server.url}/feedback", json={"answer_id": "x", "helpful": True})
+        assert vote.status_code == 503
+        assert vote.json()["error"]["code"] == "feedback_unavailable"

@@ -9,6 +9,7 @@ FAQBOT_UNANSWERED_REPORT.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from typing import Annotated, Any, Literal
 
@@ -126,19 +127,23 @@ def on_shutdown(app: FastAPI) -> None:
 def after_answer(request: Request, question: str, answer: Answer) -> str | None:
     """Issue the answer_id (feedback on) and keep the scrubbed question (opt-in, fallback only)."""
     ops = ops_of(request.app)
-    if answer.status == "fallback" and ops.settings.unanswered_report:
-        store = ops.unanswered_store()
-        if store is not None:
-            reason = "advice" if answer.reason.startswith("advice") else "no-match"
-            store.add(ops.scrubber(request.app).scrub(question), reason)
-    store_f = ops.feedback_store()
-    if store_f is None:
+    try:
+        if answer.status == "fallback" and ops.settings.unanswered_report:
+            store = ops.unanswered_store()
+            if store is not None:
+                reason = "advice" if answer.reason.startswith("advice") else "no-match"
+                store.add(ops.scrubber(request.app).scrub(question), reason)
+        store_f = ops.feedback_store()
+        if store_f is None:
+            return None
+        shown = [
+            ShownPassage(h.passage.id, h.passage.article_id, h.passage.section, h.passage.url)
+            for h in answer.hits
+        ]
+        return store_f.issue(answer.status, shown)
+    except (sqlite3.Error, OSError) as exc:  # the visitor still gets the answer, without buttons
+        log.error("feedback database unavailable: %s", type(exc).__name__)
         return None
-    shown = [
-        ShownPassage(h.passage.id, h.passage.article_id, h.passage.section, h.passage.url)
-        for h in answer.hits
-    ]
-    return store_f.issue(answer.status, shown)
 
 
 def on_request(
@@ -181,11 +186,15 @@ def feedback(
     body: FeedbackIn, ops: Annotated[Operations, Depends(_operations)]
 ) -> FeedbackOut | JSONResponse:
     """Record Yes/No for the passages shown in one answer (never the question)."""
-    store = ops.feedback_store()
-    if store is None:
+    if not ops.settings.feedback:
         return _refused(404, "feedback_off", "Feedback is switched off on this server.")
     try:
+        store = ops.feedback_store()
+        assert store is not None
         store.vote(body.answer_id, body.helpful)
+    except (sqlite3.Error, OSError) as exc:
+        log.error("feedback database unavailable: %s", type(exc).__name__)
+        return _refused(503, "feedback_unavailable", "Feedback cannot be recorded right now.")
     except FeedbackRefused as exc:
         status = 409 if exc.code == "duplicate_feedback" else 404
         return _refused(status, exc.code, exc.message)
