@@ -118,6 +118,8 @@ def chunk_article(article: Article) -> list[Passage]:
     seen: set[str] = set()
     for block in parse_blocks(article.body):
         text = article.body[block.start : block.end]
+        if not text.strip():  # an empty bullet ("- ") holds nothing to answer with
+            continue
         anchor = block.headings[-1].anchor if block.headings else slugify(article.title)
         pid = passage_id(article.id, anchor, text)
         if pid in seen:  # the same sentence twice in one section is one passage
