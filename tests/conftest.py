@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 
 from faqbot.embedding import SentenceTransformerEmbedder, Vectors
+from faqbot.security import uvicorn_options
 from faqbot.settings import DEFAULT_MODEL, Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,7 +77,9 @@ def real_index_dir(
 
 @pytest.fixture(scope="session")
 def real_settings(real_index_dir: Path) -> Settings:
-    return Settings(corpus_dir=CORPUS, index_dir=real_index_dir)
+    # Many tests share one server from one loopback address: rate limiting is off here and
+    # proven on its own app in test_ratelimit.py.
+    return Settings(corpus_dir=CORPUS, index_dir=real_index_dir, rate_limit_per_minute=0)
 
 
 def free_port() -> int:
@@ -89,9 +92,11 @@ def free_port() -> int:
 class LiveServer:
     """A real uvicorn server in a background thread, on a free loopback port."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: object, log_level: str = "warning") -> None:
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level=log_level, **uvicorn_options()
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

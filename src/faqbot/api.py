@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -25,8 +24,9 @@ from faqbot.cache import with_query_cache
 from faqbot.embedding import Embedder, SentenceTransformerEmbedder, encoder_threads
 from faqbot.errors import FaqbotError
 from faqbot.models import Answer, Status
-from faqbot.normalize import normalize_question
+from faqbot.normalize import normalize_question, visible_char_pattern
 from faqbot.operations import after_answer, install_operations, on_loaded, on_request, on_shutdown
+from faqbot.security import BASE_HEADERS, install_guards, request_id_from
 from faqbot.settings import Settings, get_settings
 
 log = logging.getLogger("faqbot.api")
@@ -119,6 +119,43 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
     return 422, "invalid_request", 'Send a JSON object like {"question": "How long is a session?"}.'
 
 
+ERROR_DESCRIPTIONS = {
+    400: "Malformed JSON or a body that is not UTF-8",
+    404: "No such path",
+    405: "Method not allowed on this path",
+    413: "Request body over FAQBOT_MAX_BODY_BYTES",
+    415: "Body is not sent as application/json",
+    422: "Missing, empty, too long or wrongly typed field",
+    429: "Rate limited; see the Retry-After header",
+    503: "The model or index is not loaded",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the error statuses an operation can answer, in the one shape."""
+    declared: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        entry: dict[str, Any] = {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[status]}
+        if status == 429:
+            entry["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before asking again.",
+                    "schema": {"type": "integer"},
+                }
+            }
+        declared[status] = entry
+    return declared
+
+
+def is_valid_text(text: str) -> bool:
+    """False for strings holding lone surrogates (JSON escapes allow them; Unicode text does not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def to_response(answer: Answer) -> AskResponse:
     return AskResponse(
         status=answer.status,
@@ -149,8 +186,10 @@ def get_answerer(request: Request) -> Answerer:
     """The loaded answerer, or 503 while the model/index is not (yet) loaded."""
     answerer: Answerer | None = getattr(request.app.state, "answerer", None)
     if answerer is None:
-        reason = getattr(request.app.state, "load_error", None) or "faqbot is still starting up"
-        raise ApiProblem(503, "not_ready", f"The answer index is not loaded: {reason}")
+        # The reason (file paths) goes to the log at load time, not to the public.
+        raise ApiProblem(
+            503, "not_ready", "faqbot is not ready to answer yet; please try again shortly."
+        )
     return answerer
 
 
@@ -188,14 +227,16 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    _declare_question_limits(app, settings)
     _install_error_handlers(app)
+    install_guards(app, settings)  # before the request log, so it logs what the guards refuse
     _install_request_log(app, settings)
     install_operations(app, settings)
     from faqbot.web import install_web  # web builds on this module's models: import late
 
     install_web(app, settings)
 
-    @app.get("/healthz", response_model=HealthResponse, responses={503: {"model": ErrorResponse}})
+    @app.get("/healthz", response_model=HealthResponse, responses=error_responses(503))
     def healthz(answerer: Annotated[Answerer, Depends(get_answerer)]) -> HealthResponse:
         """200 once the model and index are loaded."""
         return HealthResponse(
@@ -205,11 +246,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @app.post(
         "/ask",
         response_model=AskResponse,
-        responses={
-            400: {"model": ErrorResponse},
-            422: {"model": ErrorResponse},
-            503: {"model": ErrorResponse},
-        },
+        responses=error_responses(400, 413, 415, 422, 429, 503),
     )
     def ask(
         body: AskRequest,
@@ -218,10 +255,14 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app_settings: Annotated[Settings, Depends(get_app_settings)],
     ) -> AskResponse:
         """Answer with approved passages verbatim, or the approved fallback/emergency wording."""
+        if not is_valid_text(body.question):
+            raise ApiProblem(
+                422, "invalid_question", "The question contains characters that are not text."
+            )
         question = normalize_question(body.question)
         if not question:
             raise ApiProblem(422, "empty_question", "Please type a question.")
-        if len(question) > app_settings.max_question_chars:
+        if max(len(body.question), len(question)) > app_settings.max_question_chars:
             raise ApiProblem(
                 422,
                 "question_too_long",
@@ -245,6 +286,15 @@ def app_from_settings() -> FastAPI:
     return create_app(get_settings())
 
 
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiProblem)
     async def on_problem(request: Request, exc: ApiProblem) -> JSONResponse:
@@ -257,15 +307,20 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def on_bug(request: Request, exc: Exception) -> JSONResponse:
         request_id = getattr(request.state, "request_id", "-")
+        # Only the type: an exception's message may quote the question.
         log.error("internal error request_id=%s type=%s", request_id, type(exc).__name__)
+        # This response is made outside the middleware stack, so it carries its own headers.
         return error_response(
-            500, "internal_error", f"Something went wrong on our side (request id {request_id})."
+            500,
+            "internal_error",
+            f"Something went wrong on our side (request id {request_id}).",
+            {**BASE_HEADERS, "X-Request-ID": request_id},
         )
 
 
@@ -276,7 +331,7 @@ def _install_request_log(app: FastAPI, settings: Settings) -> None:
     async def request_log(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        request.state.request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        request.state.request_id = request_id_from(request.headers.get("x-request-id"))
         started = time.perf_counter()
         response = await call_next(request)
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -284,7 +339,7 @@ def _install_request_log(app: FastAPI, settings: Settings) -> None:
         fields: dict[str, Any] = {
             "request_id": request.state.request_id,
             "method": request.method,
-            "path": request.url.path,
+            "path": _logged_path(request),
             "status": response.status_code,
             "latency_ms": round(elapsed_ms, 1),
             "outcome": getattr(request.state, "outcome", "-"),
@@ -292,3 +347,27 @@ def _install_request_log(app: FastAPI, settings: Settings) -> None:
         }
         on_request(request, response, elapsed_ms / 1000, fields)  # metrics and the log line
         return response
+
+
+def _logged_path(request: Request) -> str:
+    """The matched route's template, never the raw path: a path is typed by the visitor and may
+    hold question text or forged log lines."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    return template if isinstance(template, str) and template else "<unmatched>"
+
+
+def _declare_question_limits(app: FastAPI, settings: Settings) -> None:
+    """Let the published schema say what /ask enforces: 1 to max_question_chars characters as
+    sent, at least one of them visible (not whitespace, control or invisible formatting)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        question = schema["components"]["schemas"]["AskRequest"]["properties"]["question"]
+        question.update(
+            minLength=1, maxLength=settings.max_question_chars, pattern=visible_char_pattern()
+        )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

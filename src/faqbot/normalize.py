@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-__all__ = ["fold_for_matching", "normalize_question"]
+__all__ = ["fold_for_matching", "normalize_question", "visible_char_pattern"]
 
 # Categories dropped outright: controls (Cc) and invisible formatting characters (Cf), which
 # include zero-width space/joiners (U+200B-U+200D), word joiner (U+2060), BOM (U+FEFF) and
-# the soft hyphen (U+00AD). Whitespace controls are turned into spaces first so that
+# the soft hyphen (U+00AD), and lone surrogates (Cs), which are not text and which the
+# tokenizer cannot encode. Whitespace controls are turned into spaces first so that
 # "end\tmy life" keeps its word break.
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cf"})
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 
 # Combining marks (accents, strike-throughs such as U+0336) are removed when folding, so
 # "kílḷ" and "k̶i̶l̶l̶" match like "kill".
@@ -122,3 +124,24 @@ def fold_for_matching(text: str) -> str:
     folded = _strip_combining_marks(folded.casefold())
     folded = folded.translate(_HOMOGLYPHS)
     return _NON_WORD_RUN.sub(" ", folded).strip()
+
+
+@lru_cache(maxsize=1)
+def visible_char_pattern() -> str:
+    """A regex character class matching one character that survives normalisation (not dropped,
+    not whitespace), over the Basic Multilingual Plane, written with \\uXXXX escapes so that
+    JSON Schema (ECMA-262) and Python read it alike. The API schema declares it for questions.
+    """
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x10000):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category == "Cs":  # not characters at all; a regex engine in Unicode mode refuses them
+            continue
+        if category in _DROPPED_CATEGORIES or char.isspace():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    parts = [f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges]
+    return f"[^{''.join(parts)}]"

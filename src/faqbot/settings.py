@@ -92,6 +92,19 @@ class Settings(BaseSettings):
         description="Seconds between checks of index/current by a running server; 0 disables "
         "the watcher (POST /admin/reload still works).",
     )
+    max_body_bytes: int = Field(
+        16 * 1024, ge=1, description="Largest request body accepted; bigger ones get 413."
+    )
+    rate_limit_per_minute: int = Field(
+        60,
+        ge=0,
+        description="Requests per minute per client address on /ask and /search; 0 disables.",
+    )
+    trust_proxy: bool = Field(
+        False,
+        description="Behind a reverse proxy: take the client address for rate limits from the "
+        "right-most X-Forwarded-For entry. Leave off when clients connect directly.",
+    )
     log_questions: bool = Field(
         False, description="Opt-in: write raw question text to logs. Off by default (privacy)."
     )

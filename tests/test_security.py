@@ -1,0 +1,141 @@
+"""Security headers, body guards and the not-ready state, over real HTTP where it matters."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.testclient import TestClient
+
+from faqbot.api import create_app
+from faqbot.security import PAGE_CSP, SecurityHeaders, request_id_from
+from faqbot.settings import Settings
+
+from .conftest import FakeEmbedder, LiveServer
+
+
+@pytest.mark.slow
+def test_every_json_response_carries_the_security_headers_and_no_banner_or_cookie(
+    live_server: LiveServer,
+) -> None:
+    responses = [
+        httpx.get(f"{live_server.url}/healthz"),
+        httpx.post(f"{live_server.url}/ask", json={"question": "How long is a session?"}),
+        httpx.post(f"{live_server.url}/ask", json={"question": ""}),
+        httpx.get(f"{live_server.url}/nowhere"),
+        httpx.get(f"{live_server.url}/openapi.json"),
+    ]
+    for response in responses:
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert (
+            response.headers["content-security-policy"]
+            == "default-src 'none'; frame-ancestors 'none'"
+        )
+        assert "server" not in response.headers
+        assert "set-cookie" not in response.headers
+        assert re.fullmatch(r"[A-Za-z0-9._-]{1,64}", response.headers["x-request-id"])
+
+
+@pytest.mark.slow
+def test_docs_page_allows_its_inline_script_only_by_hash(live_server: LiveServer) -> None:
+    response = httpx.get(f"{live_server.url}/docs")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+    inline = re.search(r"<script>(.*?)</script>", response.text, re.DOTALL)
+    assert inline is not None
+    digest = base64.b64encode(hashlib.sha256(inline.group(1).encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def _page_app() -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(SecurityHeaders, doc_paths=frozenset())
+
+    @app.get("/staff")
+    def staff() -> HTMLResponse:
+        return HTMLResponse("<html><script src='/static/staff.js'></script></html>")
+
+    @app.get("/")
+    def page() -> HTMLResponse:
+        return HTMLResponse("<html></html>")
+
+    @app.get("/own")
+    def own_policy() -> HTMLResponse:
+        return HTMLResponse(
+            "<html></html>", headers={"Content-Security-Policy": "default-src 'self'"}
+        )
+
+    return app
+
+
+def test_pages_get_a_policy_without_inline_script() -> None:
+    response = TestClient(_page_app()).get("/")
+    assert response.headers["content-security-policy"] == PAGE_CSP
+    assert "unsafe-inline" not in PAGE_CSP and "script-src 'self'" in PAGE_CSP
+    assert "frame-ancestors" not in PAGE_CSP  # the widget's pages may be embedded
+
+
+def test_staff_page_may_not_be_framed() -> None:
+    response = TestClient(_page_app()).get("/staff")
+    assert response.headers["content-security-policy"].endswith("frame-ancestors 'none'")
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_a_page_that_sets_its_own_policy_keeps_it() -> None:
+    response = TestClient(_page_app()).get("/own")
+    assert response.headers["content-security-policy"] == "default-src 'self'"
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [
+        ("abc-123", True),
+        ("A.b_c-9", True),
+        ("x" * 64, True),
+        ("x" * 65, False),
+        ("a b", False),
+        ("a\r\nb", False),
+        ("<script>", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_request_id_is_kept_only_when_safe(header: str | None, kept: bool) -> None:
+    result = request_id_from(header)
+    assert (result == header) is kept
+    assert re.fullmatch(r"[A-Za-z0-9._-]{1,64}", result)
+
+
+def test_body_limit_is_a_setting() -> None:
+    client = TestClient(create_app(Settings(max_body_bytes=100, index_dir="/nonexistent")))
+    small = client.post("/ask", json={"question": "x" * 50})
+    big = client.post("/ask", json={"question": "x" * 200})
+    assert small.status_code == 503  # through the guard; the index is not loaded
+    assert big.status_code == 413
+    assert big.json()["error"]["code"] == "body_too_large"
+    assert "100 bytes" in big.json()["error"]["message"]
+
+
+def test_while_not_loaded_ask_and_healthz_answer_503_without_revealing_paths(
+    caplog: pytest.LogCaptureFixture, fake_embedder: FakeEmbedder
+) -> None:
+    secret_path = "/nonexistent/private-index-folder"
+    app = create_app(Settings(index_dir=secret_path), embedder=fake_embedder)
+    with caplog.at_level(logging.INFO, logger="faqbot"), TestClient(app) as client:
+        ask = client.post("/ask", json={"question": "How long is a session?"})
+        health = client.get("/healthz")
+    for response in (ask, health):
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "not_ready"
+        assert secret_path not in response.text
+    assert any(secret_path in record.getMessage() for record in caplog.records)  # for operators
