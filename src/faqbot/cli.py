@@ -21,8 +21,9 @@ from faqbot.corpus import load_articles
 from faqbot.embedding import SentenceTransformerEmbedder
 from faqbot.errors import FaqbotError
 from faqbot.evaluation import EvalReport, evaluate, load_questions
-from faqbot.index import published_version
+from faqbot.index import load_published
 from faqbot.logs import log_config
+from faqbot.security import uvicorn_options
 from faqbot.settings import Settings, get_settings, to_environment
 
 DEFAULT_QUESTIONS = Path("tests/data/dev_questions.jsonl")
@@ -47,7 +48,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     corpus_dir, index_dir = _paths(args, settings)
-    published_version(index_dir)  # one clear line when nothing is built yet
+    # Refuse to start on broken artefacts with one line naming the file and the fix: the index
+    # files first (cheap), then the model, then everything together as the server will load it.
+    load_published(index_dir, settings.model)
+    embedder = SentenceTransformerEmbedder(settings.model)
+    load_state(settings, corpus_dir, index_dir, embedder)
     workers = args.workers or settings.workers
     log_format = args.log_format or settings.log_format
     settings = settings.model_copy(
@@ -62,13 +67,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     options = {
         "host": args.host or settings.host,
         "port": args.port or settings.port,
-        "server_header": False,
-        "access_log": False,  # faqbot logs its own request lines, without question text
         "log_config": log_config(log_format),  # applied again in every worker process
+        **uvicorn_options(),  # no Server banner, no uvicorn access log, no proxy headers
     }
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings, embedder=embedder), **options)
         return 0
+    del embedder  # each worker process loads its own model
     # Worker processes are spawned, so they rebuild the settings from the environment.
     os.environ.update(to_environment(settings))
     if settings.metrics:  # each worker writes its metric values to files that /metrics adds up
@@ -79,7 +84,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "faqbot.api:app_from_settings",
         factory=True,
         workers=workers,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
     return 0
 
@@ -250,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args, get_settings())
     except FaqbotError as exc:
         print(f"faqbot: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # unreadable files or folders: still one line, not a traceback
+        print(f"faqbot: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
     return code
 

@@ -77,7 +77,14 @@ class SentenceTransformerEmbedder:
 
         if threads:
             torch.set_num_threads(threads)
-        self._model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        try:
+            self._model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise ModelNotFound(
+                f"model files for {model!r} in {path} cannot be loaded ({first_line}): "
+                f"reinstall it with `make install`, or set FAQBOT_MODEL to a model folder"
+            ) from exc
         self._name = model
         dimension = self._model.get_embedding_dimension()
         if dimension is None:

@@ -152,7 +152,15 @@ def published_version(root: Path) -> str:
     pointer = root / POINTER_FILE
     if not pointer.is_file():
         raise IndexNotFound(f"no index is published in {root}: run `faqbot build` first")
-    return pointer.read_text(encoding="utf-8").strip()
+    version = pointer.read_text(encoding="utf-8").strip()
+    if not version:
+        raise IndexCorrupt(f"{pointer} is empty: rebuild with `faqbot build`")
+    return version
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message cut to one short line, for one-line errors."""
+    return " ".join(str(exc).split())[:200]
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -162,7 +170,9 @@ def read_manifest(folder: Path) -> Manifest:
     except FileNotFoundError as exc:
         raise IndexCorrupt(f"{path} is missing: rebuild with `faqbot build`") from exc
     except (ValueError, TypeError) as exc:
-        raise IndexCorrupt(f"{path} is not a valid manifest ({exc}): rebuild") from exc
+        raise IndexCorrupt(
+            f"{path} is not a valid manifest ({_one_line(exc)}): rebuild with `faqbot build`"
+        ) from exc
 
 
 def read_passages(path: Path) -> list[Passage]:
@@ -172,7 +182,9 @@ def read_passages(path: Path) -> list[Passage]:
     except FileNotFoundError as exc:
         raise IndexCorrupt(f"{path} is missing: rebuild with `faqbot build`") from exc
     except (ValueError, TypeError) as exc:
-        raise IndexCorrupt(f"{path} is damaged ({exc}): rebuild with `faqbot build`") from exc
+        raise IndexCorrupt(
+            f"{path} is damaged ({_one_line(exc)}): rebuild with `faqbot build`"
+        ) from exc
 
 
 def load_version(folder: Path, model: str, dimension: int | None = None) -> PassageIndex:
@@ -194,16 +206,21 @@ def load_version(folder: Path, model: str, dimension: int | None = None) -> Pass
     try:
         vectors = read_vector_index(vectors_path, manifest.index_choice)
     except RuntimeError as exc:
-        raise IndexCorrupt(f"{vectors_path} is unreadable or truncated: rebuild") from exc
-    passages = read_passages(folder / PASSAGES_FILE)
+        raise IndexCorrupt(
+            f"{vectors_path} is unreadable or truncated: rebuild with `faqbot build`"
+        ) from exc
+    passages_path = folder / PASSAGES_FILE
+    passages = read_passages(passages_path)
     if not (vectors.ntotal == len(passages) == manifest.passage_count):
         raise IndexCorrupt(
-            f"{folder}: {vectors.ntotal} vectors, {len(passages)} passages, manifest says "
-            f"{manifest.passage_count}: rebuild with `faqbot build`"
+            f"{passages_path} holds {len(passages)} passages but {vectors_path.name} has "
+            f"{vectors.ntotal} vectors and the manifest says {manifest.passage_count}: "
+            "rebuild with `faqbot build`"
         )
     if vectors.d != manifest.dimension:
         raise IndexCorrupt(
-            f"{vectors_path} has dimension {vectors.d}, manifest {manifest.dimension}"
+            f"{vectors_path} has dimension {vectors.d}, the manifest says "
+            f"{manifest.dimension}: rebuild with `faqbot build`"
         )
     return PassageIndex(manifest, passages, vectors)
 
@@ -213,5 +230,7 @@ def load_published(root: Path, model: str, dimension: int | None = None) -> Pass
     version = published_version(root)
     folder = root / VERSIONS_DIR / version
     if not folder.is_dir():
-        raise IndexCorrupt(f"{root / POINTER_FILE} names {version!r}, which is missing: rebuild")
+        raise IndexCorrupt(
+            f"{root / POINTER_FILE} names {version!r}, which is missing: rebuild with `faqbot build`"
+        )
     return load_version(folder, model, dimension)
