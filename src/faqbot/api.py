@@ -26,6 +26,7 @@ from faqbot.errors import FaqbotError
 from faqbot.models import Answer, Status
 from faqbot.normalize import normalize_question, visible_char_pattern
 from faqbot.operations import after_answer, install_operations, on_loaded, on_request, on_shutdown
+from faqbot.ratelimit import LIMITED_PATHS
 from faqbot.security import BASE_HEADERS, install_guards, request_id_from
 from faqbot.settings import Settings, get_settings
 
@@ -227,7 +228,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    _declare_question_limits(app, settings)
+    _complete_schema(app, settings)
     _install_error_handlers(app)
     install_guards(app, settings)  # before the request log, so it logs what the guards refuse
     _install_request_log(app, settings)
@@ -357,10 +358,13 @@ def _logged_path(request: Request) -> str:
     return template if isinstance(template, str) and template else "<unmatched>"
 
 
-def _declare_question_limits(app: FastAPI, settings: Settings) -> None:
-    """Let the published schema say what /ask enforces: 1 to max_question_chars characters as
-    sent, at least one of them visible (not whitespace, control or invisible formatting)."""
+def _complete_schema(app: FastAPI, settings: Settings) -> None:
+    """Let the published schema say what the app enforces: /ask takes 1 to max_question_chars
+    characters as sent, at least one visible (not whitespace, control or invisible formatting);
+    every operation with a body may answer the guards' 400/413/415, validation errors come in the
+    one error shape (not FastAPI's default), and rate-limited paths may answer 429."""
     generate = app.openapi
+    error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
 
     def openapi() -> dict[str, Any]:
         schema = generate()
@@ -368,6 +372,20 @@ def _declare_question_limits(app: FastAPI, settings: Settings) -> None:
         question.update(
             minLength=1, maxLength=settings.max_question_chars, pattern=visible_char_pattern()
         )
+        schema["components"]["schemas"].pop("HTTPValidationError", None)
+        schema["components"]["schemas"].pop("ValidationError", None)
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                statuses = [400, 413, 415, 422] if "requestBody" in operation else []
+                if "422" in responses:
+                    statuses.append(422)
+                if path in LIMITED_PATHS and settings.rate_limit_per_minute > 0:
+                    statuses.append(429)
+                for status, entry in error_responses(*statuses).items():
+                    entry.pop("model")
+                    entry["content"] = {"application/json": {"schema": error_ref}}
+                    responses[str(status)] = entry
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
