@@ -81,6 +81,7 @@ def test_marker_question_appears_in_no_log_line_at_debug(
             ),
             httpx.get(f"{url}/ask/{MARKER}"),  # in the path: 404
             httpx.post(f"{url}/ask?q={MARKER}", json={"question": MARKER}),  # in the query
+            httpx.get(f"{url}/search", params={"q": f"session length {MARKER}"}),  # staff search
         ]
     statuses = [r.status_code for r in asked]
     assert statuses[:3] == [200, 200, 200]

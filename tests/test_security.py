@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
 from faqbot.api import create_app
-from faqbot.security import PAGE_CSP, SecurityHeaders, request_id_from
+from faqbot.security import SecurityHeaders, request_id_from
 from faqbot.settings import Settings
+from faqbot.web import CONTENT_SECURITY_POLICY as PAGE_CSP
 
 from .conftest import FakeEmbedder, LiveServer
 
@@ -58,7 +59,7 @@ def test_docs_page_allows_its_inline_script_only_by_hash(live_server: LiveServer
 
 def _page_app() -> FastAPI:
     app = FastAPI()
-    app.add_middleware(SecurityHeaders, doc_paths=frozenset())
+    app.add_middleware(SecurityHeaders, doc_paths=frozenset(), page_csp=PAGE_CSP)
 
     @app.get("/staff")
     def staff() -> HTMLResponse:
@@ -81,13 +82,36 @@ def test_pages_get_a_policy_without_inline_script() -> None:
     response = TestClient(_page_app()).get("/")
     assert response.headers["content-security-policy"] == PAGE_CSP
     assert "unsafe-inline" not in PAGE_CSP and "script-src 'self'" in PAGE_CSP
-    assert "frame-ancestors" not in PAGE_CSP  # the widget's pages may be embedded
 
 
 def test_staff_page_may_not_be_framed() -> None:
-    response = TestClient(_page_app()).get("/staff")
+    app = FastAPI()
+    app.add_middleware(SecurityHeaders, doc_paths=frozenset(), page_csp="default-src 'self'")
+
+    @app.get("/staff")
+    def staff() -> HTMLResponse:
+        return HTMLResponse("<html></html>")
+
+    response = TestClient(app).get("/staff")
     assert response.headers["content-security-policy"].endswith("frame-ancestors 'none'")
     assert response.headers["x-frame-options"] == "DENY"
+
+
+@pytest.mark.slow
+def test_served_pages_carry_the_page_policy_and_staff_cannot_be_framed(
+    live_server: LiveServer,
+) -> None:
+    for path in ("/", "/staff"):
+        response = httpx.get(f"{live_server.url}{path}")
+        assert response.status_code == 200
+        policy = response.headers["content-security-policy"]
+        assert "unsafe-inline" not in policy and "script-src 'self'" in policy
+        assert "<script>" not in response.text  # no inline script on our pages
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+    staff = httpx.get(f"{live_server.url}/staff")
+    assert "frame-ancestors 'none'" in staff.headers["content-security-policy"]
+    assert staff.headers["x-frame-options"] == "DENY"
 
 
 def test_a_page_that_sets_its_own_policy_keeps_it() -> None:

@@ -24,11 +24,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from faqbot.ratelimit import RateLimit
 from faqbot.settings import Settings
 
-# Pages load scripts, styles and data only from faqbot itself; no inline script anywhere.
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
-)
 # JSON and other non-page responses must never be rendered or framed as a document.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # The staff page shows scores and copy buttons: it may not be framed by any site (clickjacking).
@@ -189,9 +184,10 @@ class SecurityHeaders:
     documentation pages get a policy that allows exactly their inline blocks by hash.
     """
 
-    def __init__(self, app: ASGIApp, doc_paths: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, doc_paths: frozenset[str], page_csp: str) -> None:
         self.app = app
         self.doc_paths = doc_paths
+        self.page_csp = page_csp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -205,7 +201,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(raw=list(message.get("headers", [])))
-                _add_headers(headers, path)
+                _add_headers(headers, path, self.page_csp)
                 message["headers"] = headers.raw
             await send(message)
 
@@ -230,7 +226,7 @@ class SecurityHeaders:
             headers = MutableHeaders(raw=list(start.get("headers", [])))
             if headers.get("content-type", "").startswith("text/html"):
                 headers["Content-Security-Policy"] = docs_csp(body)
-            _add_headers(headers, scope["path"])
+            _add_headers(headers, scope["path"], self.page_csp)
             start["headers"] = headers.raw
             await send(start)
             await send({"type": "http.response.body", "body": body, "more_body": False})
@@ -238,12 +234,12 @@ class SecurityHeaders:
         await self.app(scope, receive, buffered)
 
 
-def _add_headers(headers: MutableHeaders, path: str) -> None:
+def _add_headers(headers: MutableHeaders, path: str, page_csp: str) -> None:
     for name, value in BASE_HEADERS.items():
         headers.setdefault(name, value)
     if "content-security-policy" not in headers:
         is_page = headers.get("content-type", "").startswith("text/html")
-        headers["Content-Security-Policy"] = PAGE_CSP if is_page else API_CSP
+        headers["Content-Security-Policy"] = page_csp if is_page else API_CSP
     if path == STAFF_PREFIX or path.startswith(STAFF_PREFIX + "/"):
         policy = headers["Content-Security-Policy"]
         if "frame-ancestors" not in policy:
@@ -299,5 +295,11 @@ def install_guards(app: FastAPI, settings: Settings) -> None:
             per_minute=settings.rate_limit_per_minute,
             trust_proxy=settings.trust_proxy,
         )
+    # The pages' policy is web.py's one constant (no inline script); it is also the default
+    # for any HTML response that does not set its own. Imported late: web.py imports api.py.
+    from faqbot.web import CONTENT_SECURITY_POLICY
+
     doc_paths = {p for p in (app.docs_url, app.redoc_url) if p}
-    app.add_middleware(SecurityHeaders, doc_paths=frozenset(doc_paths))
+    app.add_middleware(
+        SecurityHeaders, doc_paths=frozenset(doc_paths), page_csp=CONTENT_SECURITY_POLICY
+    )
