@@ -72,6 +72,27 @@ def test_metrics_show_requests_outcomes_latency_and_the_index_after_a_few_questi
     assert ("faqbot_reloads_total", (("result", "refused"),)) in samples(after)
 
 
+def test_rate_limited_requests_are_counted(
+    real_settings: Settings, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    settings = real_settings.model_copy(
+        update={"feedback_db": tmp_path / "f.db", "rate_limit_per_minute": 2}
+    )
+    with LiveServer(create_app(settings, embedder=real_embedder)) as server:
+        before = httpx.get(f"{server.url}/metrics").text
+        statuses = [
+            httpx.post(f"{server.url}/ask", json={"question": "How long is a session?"}).status_code
+            for _ in range(3)
+        ]
+        after = httpx.get(f"{server.url}/metrics").text
+    assert statuses == [200, 200, 429]
+    for name, labels in [
+        ("faqbot_rate_limited_total", {"path": "/ask"}),
+        ("faqbot_http_requests_total", {"path": "/ask", "method": "POST", "status": "429"}),
+    ]:
+        assert value(after, name, **labels) - value(before, name, **labels) == 1, name
+
+
 def test_metrics_need_the_token_when_one_is_set(
     real_settings: Settings, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
 ) -> None:

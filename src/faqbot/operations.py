@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, StrictBool
 from faqbot import metrics
 from faqbot.feedback import FeedbackRefused, FeedbackStore, ShownPassage
 from faqbot.models import Answer
+from faqbot.ratelimit import LIMITED_PATHS
 from faqbot.settings import Settings
 from faqbot.unanswered import Scrubber, UnansweredStore
 
@@ -84,11 +85,14 @@ class Operations:
     @staticmethod
     def route_label(request: Request) -> str:
         """The route template that served a request (e.g. "/ask"), so that metric labels stay
-        few whatever paths clients send; "unmatched" for 404s."""
+        few whatever paths clients send; "unmatched" for 404s. A request the rate limiter
+        refused never reached routing: its path is one of the limiter's own fixed paths."""
         route = request.scope.get("route")
         path = getattr(route, "path", None)
         if isinstance(path, str) and path:
             return path
+        if request.url.path in LIMITED_PATHS:
+            return request.url.path
         return "mounted" if "endpoint" in request.scope else "unmatched"
 
     def close(self) -> None:
