@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from faqbot import __version__
 from faqbot.answer import Answerer, load_state
+from faqbot.batching import BatchingEmbedder
 from faqbot.cache import with_query_cache
 from faqbot.embedding import Embedder, SentenceTransformerEmbedder, encoder_threads
 from faqbot.errors import FaqbotError
@@ -211,7 +212,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             model = embedder or SentenceTransformerEmbedder(settings.model, threads=threads)
             model.encode(["warm-up"])  # the first forward pass is slow; keep it off visitors
             state = load_state(settings, settings.corpus_dir, settings.index_dir, model)
-            query_model = with_query_cache(model, settings.query_cache_size)
+            # Cache first (a repeated question never queues), then one encoder pass at a time.
+            query_model = with_query_cache(BatchingEmbedder(model), settings.query_cache_size)
             app.state.answerer = Answerer(query_model, state, settings.candidates)
             log.info("loaded index %s", state.version)
             on_loaded(app)
