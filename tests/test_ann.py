@@ -104,3 +104,23 @@ def test_default_build_of_a_small_corpus_is_flat(
     index = load_published(tmp_path, FakeEmbedder.model_name)
     assert index.manifest.index_type == FLAT
     assert index.manifest.ann_recall_at_10 is None
+
+
+def test_real_questions_are_probed_too_and_the_worse_recall_decides() -> None:
+    vectors = clustered_vectors(4000, 40)
+    policy = IndexPolicy(flat_max_passages=1000)
+    _, easy = build_vector_index(vectors, policy)
+    assert easy.recall_at_10 is not None and easy.recall_at_10 >= 0.98
+    # Questions far from every cluster: their exact neighbours are scattered over many cells.
+    rng = np.random.default_rng(5)
+    scattered = rng.standard_normal((50, DIMENSION)).astype(np.float32)
+    scattered /= np.linalg.norm(scattered, axis=1, keepdims=True)
+    _, checked = build_vector_index(
+        vectors, IndexPolicy(flat_max_passages=1000, questions=scattered)
+    )
+    assert checked.params["nprobe"] > easy.params["nprobe"]  # probed wider to meet the floor
+    assert checked.recall_at_10 is not None and checked.recall_at_10 >= 0.98
+    with pytest.raises(IndexRecallTooLow):
+        build_vector_index(
+            vectors, IndexPolicy(flat_max_passages=1000, min_recall=0.999, questions=scattered)
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from faqbot.settings import Settings, to_environment
 
 from .conftest import CORPUS, free_port
 
-WORKERS_START_TIMEOUT_S = 120
+WORKERS_START_TIMEOUT_S = 240  # two model loads at once on a busy 2-core machine
 
 
 def test_settings_survive_the_trip_through_the_environment(
@@ -64,11 +65,16 @@ def test_serve_with_two_workers_answers_from_both_processes(real_index_dir: Path
         deadline = time.monotonic() + WORKERS_START_TIMEOUT_S
         healthy = False
         while not healthy and time.monotonic() < deadline and server.poll() is None:
-            try:  # a worker accepts connections only once its lifespan has loaded everything
+            # A worker accepts connections only once its lifespan has loaded everything.
+            with contextlib.suppress(httpx.TransportError):
                 healthy = httpx.get(f"{url}/healthz").status_code == 200
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert healthy, "faqbot serve --workers 2 did not become healthy"
+            time.sleep(0.2)
+        if not healthy:
+            server.send_signal(signal.SIGINT)
+            _, errors = server.communicate(timeout=30)
+            pytest.fail(
+                f"faqbot serve --workers 2 did not become healthy:\n{errors.decode()[-2000:]}"
+            )
         workers: list[int] = []
         while len(workers) < 2 and time.monotonic() < deadline:  # uvicorn starts them in turn
             workers = [

@@ -12,7 +12,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -87,6 +87,16 @@ def _embed(
     return vectors, embedded
 
 
+def _with_gate_questions(
+    policy: IndexPolicy, gate: GateConfig | None, embedder: Embedder, passages: int
+) -> IndexPolicy:
+    """An approximate index is also recall-checked on the dev questions, when there are any."""
+    if gate is None or policy.questions is not None or passages <= policy.flat_max_passages:
+        return policy
+    questions = [q.question for q in gate.questions]
+    return replace(policy, questions=embedder.encode(questions) if questions else None)
+
+
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
@@ -128,6 +138,7 @@ def build_index(
         embed_seconds = time.perf_counter() - embed_started
         emit(f"embedded {embedded} of {len(passages)} passages ({len(passages) - embedded} cached)")
         digest = corpus_hash([*article_files(corpus_dir), corpus_dir / RESPONSES_FILE])
+        policy = _with_gate_questions(policy or IndexPolicy(), gate, embedder, len(passages))
         manifest = write_version(
             index_dir,
             passages,
