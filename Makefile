@@ -34,5 +34,10 @@ test: install
 	$(BIN)/mypy src
 	$(BIN)/pytest
 
+# The benchmark (not run by CI): about 15 minutes on 2 cores; BENCH_ARGS=--quick smoke-tests it.
+bench: install
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) index/current index/versions

@@ -1,0 +1,182 @@
+"""`make bench`: every figure beside its reference from the same run, as a ratio.
+
+Order: MedQuAD build vs raw encode (its index is then served), encoder floor and in-process
+/ask with breakdown and cache, HTTP load on one and two workers with memory, index search at
+scale. Writes bench/results/<date>.json and .md. `--quick` runs tiny settings to smoke-test
+the harness (results get a -quick suffix and are not meant to be committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from faqbot.answer import load_state
+from faqbot.embedding import SentenceTransformerEmbedder, encoder_threads
+from faqbot.settings import DEFAULT_MODEL, Settings
+
+from . import build_throughput, http_load, index_scale, inprocess, onnx_backend
+from .common import (
+    CORPUS,
+    DEV_QUESTIONS,
+    REPO,
+    BenchConfig,
+    cpu_hogs,
+    dev_questions,
+    machine,
+    medquad_passages,
+    medquad_queries,
+)
+from .report import markdown, targets
+
+RESULTS = REPO / "bench" / "results"
+# Past this, the last (optional) section is skipped rather than overrunning `make bench`.
+TIME_BUDGET_S = 12 * 60
+
+
+def _flat(vectors: Any) -> Any:
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    return index
+
+
+def _dev_accuracy(workdir: Path, reference: Any) -> Any:
+    """A function scoring faqbot's dev questions with a given query encoder, against the
+    bundled corpus indexed once with the reference (torch) encoder."""
+    from faqbot.answer import Answerer
+    from faqbot.build import build_index
+    from faqbot.corpus import load_articles
+    from faqbot.evaluation import evaluate, load_questions
+
+    index_dir = workdir / "product-index"
+    build_index(CORPUS, index_dir, reference)
+    questions = load_questions(DEV_QUESTIONS)
+    bodies = {a.id: a.body for a in load_articles(CORPUS)}
+    settings = Settings(corpus_dir=CORPUS, index_dir=index_dir)
+
+    def accuracy(encoder: Any) -> float:
+        state = load_state(settings, CORPUS, index_dir, encoder)
+        answerer = Answerer(encoder, state, settings.candidates)
+        return round(evaluate(answerer.ask, questions, bodies).accuracy, 4)
+
+    return accuracy
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny settings: harness smoke test")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    parser.add_argument(
+        "--medquad-passages",
+        type=int,
+        help="use only the first N MedQuAD passages (default: all; --quick: 600)",
+    )
+    parser.add_argument("--skip-http", action="store_true", help="leave out the HTTP section")
+    parser.add_argument("--skip-scale", action="store_true", help="leave out index scale")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="faqbot-bench-"))
+    config = BenchConfig.tiny(workdir) if args.quick else BenchConfig.full(workdir)
+    if args.medquad_passages:
+        config = dataclasses.replace(config, medquad_passages=args.medquad_passages)
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "model": DEFAULT_MODEL,
+        "quick": config.quick,
+        "noise": {},
+        "section_seconds": {},
+    }
+
+    def section(name: str) -> float:
+        results["noise"][name] = {"other_processes_busy": cpu_hogs()}
+        print(f"[bench] {name} …", flush=True)
+        return time.perf_counter()
+
+    def done(name: str, since: float) -> None:
+        results["section_seconds"][name] = round(time.perf_counter() - since, 1)
+
+    try:
+        threads = encoder_threads(0, workers=1)
+        embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, threads=threads)
+        results["encoder_threads_in_process"] = threads
+
+        t = section("build")
+        rows = medquad_passages(config.medquad_passages)
+        figures, corpus, index, vectors, medquad_ids = build_throughput.run(rows, workdir, embedder)
+        results["build"] = figures
+        done("build", t)
+
+        t = section("inprocess")
+        settings = Settings(corpus_dir=corpus, index_dir=index)
+        state = load_state(settings, corpus, index, embedder)
+        results["inprocess"] = inprocess.run(config, embedder, state, settings.candidates)
+        done("inprocess", t)
+
+        if not args.skip_http:
+            t = section("http")
+            if not http_load.wrk_available():
+                results["http"] = {"skipped": "wrk is not installed (apt-get install wrk)"}
+            else:
+                has_metrics = "metrics" in Settings.model_fields
+                results["http"] = http_load.run(
+                    config,
+                    corpus,
+                    index,
+                    dev_questions(),
+                    results["inprocess"]["encoder_floor"]["p50_ms"],
+                    results["inprocess"]["ask_inprocess"]["p50_ms"],
+                    results["machine"]["cores"],
+                    has_metrics,
+                )
+            done("http", t)
+
+        if not args.skip_scale and time.perf_counter() - started > TIME_BUDGET_S:
+            results["index_scale"] = {"skipped": f"time budget of {TIME_BUDGET_S} s used up"}
+        elif not args.skip_scale:
+            t = section("index_scale")
+            queries = embedder.encode(medquad_queries(config.scale_queries))
+            results["index_scale"] = index_scale.run(vectors, queries, config.scale_sizes)
+            done("index_scale", t)
+        if time.perf_counter() - started > TIME_BUDGET_S:
+            results["onnx"] = {"skipped": f"time budget of {TIME_BUDGET_S} s used up"}
+        elif (why_not := onnx_backend.available()) is not None:
+            results["onnx"] = {"skipped": why_not}
+        else:
+            t = section("onnx")
+            results["onnx"] = onnx_backend.run(
+                DEFAULT_MODEL,
+                embedder,
+                threads,
+                workdir,
+                _dev_accuracy(workdir, embedder),
+                dev_questions(),
+                (_flat(vectors), medquad_ids),
+                config.scale_queries,
+            )
+            done("onnx", t)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    results["machine"]["loadavg_at_end"] = os.getloadavg()
+    results["targets"] = targets(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = datetime.now(UTC).strftime("%Y-%m-%d") + ("-quick" if config.quick else "")
+    (args.out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(results)
+    (args.out / f"{stem}.md").write_text(table)
+    print(table)
+    print(f"[bench] written {args.out / stem}.json and .md in {results['total_seconds']} s")
+    return 0
