@@ -18,7 +18,7 @@ from faqbot.api import create_app, to_response
 from faqbot.calibration import band_figures, choose_thresholds, observe, write_calibration
 from faqbot.cli_editor import register as register_editor_commands
 from faqbot.corpus import load_articles
-from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.embedding import SentenceTransformerEmbedder, encoder_threads
 from faqbot.errors import FaqbotError
 from faqbot.evaluation import EvalReport, evaluate, load_questions
 from faqbot.index import load_published
@@ -44,16 +44,43 @@ def _answerer(
     return Answerer(embedder, state, settings.candidates)
 
 
+def _check_serving(settings: Settings, corpus_dir: Path, index_dir: Path) -> str | None:
+    """Load what a worker will load; the one-line problem, or None when all is well."""
+    try:
+        load_published(index_dir, settings.model)
+        load_state(settings, corpus_dir, index_dir, SentenceTransformerEmbedder(settings.model))
+    except FaqbotError as exc:
+        return str(exc)
+    return None
+
+
+def _check_in_subprocess(settings: Settings, corpus_dir: Path, index_dir: Path) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as checker:
+        problem = checker.submit(_check_serving, settings, corpus_dir, index_dir).result()
+    if problem is not None:
+        raise FaqbotError(problem)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     corpus_dir, index_dir = _paths(args, settings)
     # Refuse to start on broken artefacts with one line naming the file and the fix: the index
     # files first (cheap), then the model, then everything together as the server will load it.
-    load_published(index_dir, settings.model)
-    embedder = SentenceTransformerEmbedder(settings.model)
-    load_state(settings, corpus_dir, index_dir, embedder)
     workers = args.workers or settings.workers
+    if workers > 1:
+        # Checked in a throw-away process: a supervisor that loaded the model would keep
+        # ~400 MB of torch resident for nothing while its workers load their own.
+        _check_in_subprocess(settings, corpus_dir, index_dir)
+    else:
+        load_published(index_dir, settings.model)
+        threads = encoder_threads(settings.encoder_threads, workers=1)
+        embedder = SentenceTransformerEmbedder(settings.model, threads=threads)
+        load_state(settings, corpus_dir, index_dir, embedder)
     log_format = args.log_format or settings.log_format
     settings = settings.model_copy(
         update={
@@ -73,7 +100,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if workers == 1:
         uvicorn.run(create_app(settings, embedder=embedder), **options)
         return 0
-    del embedder  # each worker process loads its own model
     # Worker processes are spawned, so they rebuild the settings from the environment.
     os.environ.update(to_environment(settings))
     if settings.metrics:  # each worker writes its metric values to files that /metrics adds up
