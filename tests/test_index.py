@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from faqbot.index import (
     published_version,
 )
 from faqbot.provenance import PROVENANCE_FILE
+from faqbot.lexical import LEXICAL_DIR
 
 from .conftest import CORPUS, FakeEmbedder
 
@@ -73,9 +75,28 @@ def test_passages_not_matching_vector_count_are_refused(built: Path) -> None:
         load_published(built, FakeEmbedder.model_name)
 
 
-def test_artefacts_are_faiss_json_and_jsonl_never_pickle(built: Path) -> None:
+def test_artefacts_are_faiss_json_jsonl_and_npy_never_pickle(built: Path) -> None:
     names = sorted(p.name for p in _folder(built).iterdir())
-    assert names == sorted([MANIFEST_FILE, PASSAGES_FILE, VECTORS_FILE, PROVENANCE_FILE])
+    assert names == sorted(
+        [LEXICAL_DIR, MANIFEST_FILE, PASSAGES_FILE, VECTORS_FILE, PROVENANCE_FILE]
+    )
+    lexical = sorted(p.name for p in (_folder(built) / LEXICAL_DIR).iterdir())
+    assert lexical and all(n.endswith((".json", ".npy")) for n in lexical), lexical
+
+
+def test_a_version_without_the_lexical_index_is_refused(built: Path) -> None:
+    path = _folder(built) / MANIFEST_FILE
+    manifest = json.loads(path.read_text())
+    del manifest["lexical"]  # as written by a faqbot before hybrid retrieval
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="no lexical index"):
+        load_published(built, FakeEmbedder.model_name)
+
+
+def test_a_damaged_lexical_folder_is_refused(built: Path) -> None:
+    shutil.rmtree(_folder(built) / LEXICAL_DIR)
+    with pytest.raises(IndexCorrupt, match="rebuild"):
+        load_published(built, FakeEmbedder.model_name)
 
 
 def test_a_failed_build_leaves_the_published_version_in_place(

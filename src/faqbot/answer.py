@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from faqbot.corpus import load_responses
@@ -18,7 +18,9 @@ from faqbot.errors import CalibrationError
 from faqbot.index import PassageIndex, load_published
 from faqbot.models import Answer, Hit, Passage, Responses, Status
 from faqbot.normalize import normalize_question
+from faqbot.retrieval import FusionConfig, rank
 from faqbot.safety import SafetyRules, check_safety, load_safety_rules
+from faqbot.scope import ScopeGuard, ScopeVerdict
 from faqbot.settings import Settings
 
 CALIBRATION_FILE = "calibration.json"
@@ -62,13 +64,17 @@ def _related(hits: Sequence[Hit], policy: Policy) -> tuple[Passage, ...]:
     return tuple(sections.values())[: policy.max_passages]
 
 
-def decide(question: str, hits: Sequence[Hit], policy: Policy) -> Decision:
-    """Pure: emergency beats everything, personal advice and weak matches fall back."""
+def decide(
+    question: str, hits: Sequence[Hit], policy: Policy, scope: ScopeVerdict | None = None
+) -> Decision:
+    """Pure: emergency beats everything; advice, out-of-scope and weak matches fall back."""
     verdict = check_safety(question, policy.safety)
     if verdict is not None and verdict.category == "emergency":
         return Decision("emergency", (), (), f"emergency:{verdict.rule_id}")
     if verdict is not None:
         return Decision("fallback", (), (), f"advice:{verdict.rule_id}")
+    if scope is not None and not scope.in_scope:
+        return Decision("fallback", (), (), "out-of-scope")
     if not hits or hits[0].score < policy.thresholds.answer:
         return Decision("fallback", (), _related(hits, policy), "below-threshold")
     floor = max(policy.thresholds.answer, hits[0].score - policy.margin)
@@ -114,6 +120,8 @@ class ServingState:
     index: PassageIndex
     responses: Responses
     policy: Policy
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    scope: ScopeGuard | None = None
 
     @property
     def version(self) -> str:
@@ -135,7 +143,28 @@ def load_state(
         max_passages=settings.max_passages,
         margin=settings.answer_margin,
     )
-    return ServingState(index=index, responses=load_responses(corpus_dir), policy=policy)
+    scope = (
+        ScopeGuard.from_passages(
+            index.passages, embedder, settings.scope_limit, settings.scope_override
+        )
+        if settings.scope_limit is not None
+        else None
+    )
+    return ServingState(
+        index=index,
+        responses=load_responses(corpus_dir),
+        policy=policy,
+        fusion=FusionConfig(settings.fusion, settings.lexical_weight, settings.rrf_k),
+        scope=scope,
+    )
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Ranked hits for a question, and the scope guard's verdict on it (if any)."""
+
+    hits: list[Hit]
+    scope: ScopeVerdict | None
 
 
 class Answerer:
@@ -148,16 +177,25 @@ class Answerer:
         self.state = state
         self.candidates = candidates
 
-    def retrieve(self, question: str, state: ServingState, k: int) -> list[Hit]:
-        """Ranked passages for an already normalised question."""
+    def search(self, question: str, state: ServingState, k: int) -> Retrieval:
+        """Hybrid-ranked passages and the scope verdict, with one call to the encoder."""
         started = time.perf_counter()
-        vector = self.embedder.encode([question])
+        terms = state.scope.unknown_terms(question) if state.scope is not None else []
+        vectors = self.embedder.encode([question, *terms])
         encoded = time.perf_counter()
-        hits = state.index.search(vector, k)[0]
+        hits = rank(state.index, vectors[:1], question, k, state.fusion)
+        scope = None
+        if state.scope is not None:
+            best = hits[0].score if hits else 0.0
+            scope = state.scope.judge(terms, vectors[1:], best)
         if self.stage_timer is not None:
             self.stage_timer("encode", encoded - started)
             self.stage_timer("search", time.perf_counter() - encoded)
-        return hits
+        return Retrieval(hits, scope)
+
+    def retrieve(self, question: str, state: ServingState, k: int) -> list[Hit]:
+        """Ranked passages for an already normalised question."""
+        return self.search(question, state, k).hits
 
     def ask(self, question: str) -> Answer:
         """Normalise, gate, retrieve and decide; every request sees one whole version."""
@@ -165,8 +203,8 @@ class Answerer:
         text = normalize_question(question)
         verdict = check_safety(text, state.policy.safety)
         urgent = verdict is not None and verdict.category == "emergency"
-        hits = [] if urgent else self.retrieve(text, state, self.candidates)
-        decision = decide(text, hits, state.policy)
+        found = Retrieval([], None) if urgent else self.search(text, state, self.candidates)
+        decision = decide(text, found.hits, state.policy, found.scope)
         message = {
             "answered": state.responses.disclaimer,
             "fallback": state.responses.fallback,

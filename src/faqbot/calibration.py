@@ -45,14 +45,17 @@ class BandFigures:
 
 
 def observe(answerer: Answerer, questions: Sequence[EvalQuestion]) -> list[Observation]:
-    """Retrieval scores for the questions the safety gate does not already decide."""
+    """Retrieval scores for the questions the safety gate and scope guard do not decide."""
     state = answerer.state
     observations = []
     for question in questions:
         text = normalize_question(question.question)
         if question.expect == "emergency" or check_safety(text, state.policy.safety) is not None:
             continue
-        hits = answerer.retrieve(text, state, answerer.candidates)
+        found = answerer.search(text, state, answerer.candidates)
+        if found.scope is not None and not found.scope.in_scope:
+            continue  # the scope guard decides these, whatever the thresholds
+        hits = found.hits
         correct = [any(s in h.passage.text for s in question.accept) for h in hits]
         observations.append(
             Observation(

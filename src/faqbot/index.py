@@ -4,6 +4,7 @@ Layout under the index folder:
     versions/<version>/vectors.faiss   FAISS's own format (no pickle)
     versions/<version>/passages.jsonl  one passage per line, row i = vector i
     versions/<version>/manifest.json   model, dimension, corpus hash, faqbot version, build time
+    versions/<version>/lexical/        BM25 (bm25s's JSON + .npy files, no pickle), row i = passage i
     current                            a pointer file naming the published version
 A build writes a new version folder, verifies it, and only then replaces `current` with
 os.replace, so a reader never sees a half-built index.
@@ -22,11 +23,13 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import numpy.typing as npt
 
 from faqbot import __version__
 from faqbot.ann import IndexChoice, IndexPolicy, build_vector_index, read_vector_index
 from faqbot.embedding import Vectors
 from faqbot.errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from faqbot.lexical import LEXICAL_DIR, TOKENIZER, LexicalIndex, build_lexical
 from faqbot.models import Hit, Passage
 
 VECTORS_FILE = "vectors.faiss"
@@ -57,18 +60,39 @@ class Manifest:
     def index_choice(self) -> IndexChoice:
         return IndexChoice(self.index_type, dict(self.index_params), self.ann_recall_at_10)
 
+    lexical: str = ""  # the tokeniser of the BM25 folder; "" = built before hybrid retrieval
+
 
 class PassageIndex:
     """Passages and their vectors, searchable by inner product (cosine on unit vectors)."""
 
-    def __init__(self, manifest: Manifest, passages: list[Passage], vectors: faiss.Index) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        passages: list[Passage],
+        vectors: faiss.Index,
+        lexical: LexicalIndex | None = None,
+    ) -> None:
         self.manifest = manifest
         self.passages = passages
         self._faiss = vectors
+        self.lexical = lexical or build_lexical(passages)
+        self._matrix: npt.NDArray[np.float32] | None = None
 
     @property
     def version(self) -> str:
         return self.manifest.version
+
+    def dense_scores(self, query: Vectors) -> npt.NDArray[np.float32]:
+        """Cosine of one query vector (shape (1, d) or (d,)) with every passage, in row order."""
+        if self._matrix is None:
+            try:
+                self._matrix = self._faiss.reconstruct_n(0, self._faiss.ntotal)
+            except RuntimeError:  # an IVF index reconstructs only through its direct map
+                faiss.extract_index_ivf(self._faiss).make_direct_map()
+                self._matrix = self._faiss.reconstruct_n(0, self._faiss.ntotal)
+        scores: npt.NDArray[np.float32] = self._matrix @ np.asarray(query, np.float32).reshape(-1)
+        return scores
 
     def search(self, queries: Vectors, k: int) -> list[list[Hit]]:
         """Best k hits per query row, best first."""
@@ -118,10 +142,12 @@ def write_version(
         index_type=choice.index_type,
         index_params=choice.params,
         ann_recall_at_10=choice.recall_at_10,
+        lexical=TOKENIZER,
     )
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=versions))
     try:
         faiss.write_index(vector_index, str(staging / VECTORS_FILE))
+        build_lexical(passages).save(staging / LEXICAL_DIR)
         with (staging / PASSAGES_FILE).open("w", encoding="utf-8") as out:
             for passage in passages:
                 out.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
@@ -222,7 +248,14 @@ def load_version(folder: Path, model: str, dimension: int | None = None) -> Pass
             f"{vectors_path} has dimension {vectors.d}, the manifest says "
             f"{manifest.dimension}: rebuild with `faqbot build`"
         )
-    return PassageIndex(manifest, passages, vectors)
+    if manifest.lexical != TOKENIZER:
+        raise IndexMismatch(
+            f"{folder / MANIFEST_FILE} has no lexical index of this faqbot "
+            f"(tokeniser {manifest.lexical or 'none'!r}, expected {TOKENIZER!r}): "
+            "rebuild with `faqbot build`"
+        )
+    lexical = LexicalIndex.load(folder / LEXICAL_DIR, len(passages))
+    return PassageIndex(manifest, passages, vectors, lexical)
 
 
 def load_published(root: Path, model: str, dimension: int | None = None) -> PassageIndex:

@@ -105,6 +105,20 @@ class Settings(BaseSettings):
         description="Behind a reverse proxy: take the client address for rate limits from the "
         "right-most X-Forwarded-For entry. Leave off when clients connect directly.",
     )
+    fusion: Literal["mix", "rrf", "dense", "bm25"] = Field(
+        "mix", description="How dense and BM25 rankings are fused (see retrieval.py)."
+    )
+    lexical_weight: float = Field(0.3, ge=0.0, description="BM25 weight in the 'mix' fusion.")
+    rrf_k: int = Field(60, ge=1, description="k of reciprocal-rank fusion ('rrf').")
+    scope_limit: float | None = Field(
+        0.45,
+        ge=0.0,
+        description="Scope guard: an unknown, specific word with this gap or more makes a "
+        "question out of scope (see scope.py); a very large value turns the guard off.",
+    )
+    scope_override: float = Field(
+        0.7, description="Scope guard: a best match this strong is answered despite a gap."
+    )
     log_questions: bool = Field(
         False, description="Opt-in: write raw question text to logs. Off by default (privacy)."
     )

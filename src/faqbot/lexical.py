@@ -1,0 +1,321 @@
+"""Lexical retrieval: BM25 (the `bm25s` library) over stemmed words, saved without pickle.
+
+The BM25 index lives in its own folder inside an index version, in bm25s's own files (JSON for
+the vocabulary and parameters, `.npy` arrays written and read with allow_pickle=False). Passages
+are not stored there: passages.jsonl stays the one verbatim copy.
+
+Tokens: lower-cased words, English function words dropped, Snowball-stemmed (PyStemmer), so
+"vomiting"/"vomit" and "dependent"/"dependency" meet. The document text is the section path
+followed by the passage, so a heading's words count for every passage under it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+import numpy.typing as npt
+import Stemmer
+
+from faqbot.errors import IndexCorrupt
+from faqbot.models import Passage
+
+# Bump when tokenisation changes: an index built with another tokeniser is refused.
+TOKENIZER = "faqbot-words-snowball-english-v1"
+LEXICAL_DIR = "lexical"
+META_FILE = "faqbot_lexical.json"
+BM25_K1 = 1.5
+BM25_B = 0.75
+Scores = npt.NDArray[np.float32]
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Generic English function words (question words, pronouns, auxiliaries). Nothing here is about
+# any topic: what the corpus covers is learnt from the corpus itself.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "aren",
+        "arent",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "couldnt",
+        "did",
+        "didnt",
+        "do",
+        "does",
+        "doesnt",
+        "doing",
+        "dont",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "get",
+        "gets",
+        "getting",
+        "got",
+        "had",
+        "hadnt",
+        "has",
+        "hasnt",
+        "have",
+        "havent",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "id",
+        "if",
+        "im",
+        "in",
+        "into",
+        "is",
+        "isnt",
+        "it",
+        "its",
+        "itself",
+        "ive",
+        "just",
+        "lets",
+        "me",
+        "more",
+        "most",
+        "much",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "ought",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "shouldnt",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "thats",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "theres",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "wasnt",
+        "we",
+        "were",
+        "werent",
+        "what",
+        "whats",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "wont",
+        "would",
+        "wouldnt",
+        "you",
+        "youre",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "also",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "please",
+        "thanks",
+        "thank",
+        "yes",
+        "ok",
+        "okay",
+        "really",
+        "actually",
+        "still",
+        "even",
+        "ever",
+        "s",
+        "t",
+    ]
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words and numbers of a text, in order (hyphenated words split)."""
+    return _WORD.findall(text.lower())
+
+
+def stem(word: str) -> str:
+    result: str = _stemmer().stemWord(word)
+    return result
+
+
+def tokenize(text: str) -> list[str]:
+    """The BM25 tokens of a text: content words, stemmed."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def lexical_text(passage: Passage) -> str:
+    """What BM25 indexes for a passage: its section path, then its text."""
+    return f"{passage.section} {passage.text}"
+
+
+class LexicalIndex:
+    """BM25 over a fixed list of documents (row i = passage i)."""
+
+    def __init__(self, bm25: Any, documents: int) -> None:
+        self._bm25 = bm25
+        self.documents = documents
+        data = np.asarray(bm25.scores["data"], dtype=np.float32)
+        indptr = np.asarray(bm25.scores["indptr"])
+        # The best score each token reaches in any document: a question's attainable maximum.
+        self._token_max = np.array(
+            [data[a:b].max() if b > a else 0.0 for a, b in itertools.pairwise(indptr)],
+            dtype=np.float32,
+        )
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        # bm25s needs at least one token per document; "" never matches a query token.
+        bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
+        return cls(bm25, len(texts))
+
+    def scores(self, query: str) -> Scores:
+        """BM25 score of every document for one question (0 where nothing matches)."""
+        ids = self._bm25.get_tokens_ids(tokenize(query))
+        if not ids:
+            return np.zeros(self.documents, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+
+    def relative_scores(self, query: str) -> Scores:
+        """BM25 scores divided by the most this question's words can score anywhere, in [0, 1].
+
+        Scale-free across corpora, and small when the question only shares common words.
+        """
+        ids = self._bm25.get_tokens_ids(tokenize(query))
+        if not ids:
+            return np.zeros(self.documents, dtype=np.float32)
+        attainable = float(self._token_max[ids].sum())
+        raw = np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+        return raw / attainable if attainable > 0 else raw * 0
+
+    def save(self, folder: Path) -> None:
+        """bm25s's own files (JSON + .npy without pickle) plus a small record of ours."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self._bm25.save(str(folder), allow_pickle=False)
+        meta = {"tokenizer": TOKENIZER, "documents": self.documents, "bm25s": bm25s.__version__}
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, documents: int) -> LexicalIndex:
+        """Load and verify: right tokeniser, one row per passage; never unpickles anything."""
+        meta_path = folder / META_FILE
+        if not meta_path.is_file():
+            raise IndexCorrupt(f"{meta_path} is missing: rebuild with `faqbot build`")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise IndexCorrupt(f"{meta_path} is damaged ({exc}): rebuild") from exc
+        if meta.get("tokenizer") != TOKENIZER:
+            raise IndexCorrupt(
+                f"{folder} was tokenised with {meta.get('tokenizer')!r}, this faqbot uses "
+                f"{TOKENIZER!r}: rebuild with `faqbot build`"
+            )
+        try:
+            bm25 = bm25s.BM25.load(str(folder), allow_pickle=False, load_corpus=False)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorrupt(f"{folder} is unreadable ({exc}): rebuild") from exc
+        rows = int(bm25.scores["num_docs"])
+        if not (rows == int(meta.get("documents", -1)) == documents):
+            raise IndexCorrupt(
+                f"{folder}: BM25 has {rows} documents, {documents} passages expected: rebuild"
+            )
+        return cls(bm25, documents)
+
+
+def build_lexical(passages: Iterable[Passage]) -> LexicalIndex:
+    return LexicalIndex.build([lexical_text(p) for p in passages])

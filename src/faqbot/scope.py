@@ -1,0 +1,137 @@
+"""The scope guard: a question about something the corpus never mentions falls back.
+
+What the corpus covers is learnt from the corpus itself (every word of its titles, headings and
+passages), so a new article widens the scope by itself; there is no hand-kept topic list.
+
+For each content word of a question that the corpus does not contain, even as a morphological
+variant (same Snowball stem, a one-letter stem difference such as relieve/relief, or a corpus
+word that starts a compound such as pain/painkillers), the guard measures a *gap*:
+
+    gap = specificity × (1 − bridge)
+    specificity = max(0, GENERIC_ZIPF − zipf frequency of the word in general English)
+    bridge      = best cosine between the word and any corpus word (same embedding model)
+
+Everyday words ("soon", "happen", "people") have no specificity; a word that is specific but
+close in meaning to corpus words ("traumatic" ~ "PTSD", "surgery" ~ "surgical") has a strong
+bridge. Names of other drugs, conditions and services (sertraline, eczema, Medicare, refunds)
+are specific and far from every corpus word: a large gap. A question whose largest gap reaches
+`limit` is out of scope unless its best passage matches it very strongly (`override`), because
+a paraphrase the dense model recognises with high confidence should not be refused for one
+unfamiliar word. Neither signal alone separates the cases (word frequency puts
+"schizophrenia" next to "traumatic"; embeddings put it next to "psychiatric"); together they do
+far better. Both parameters are settings, chosen by measurement (see README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from faqbot.embedding import Embedder, Vectors
+from faqbot.lexical import STOPWORDS, stem, words
+from faqbot.models import Passage
+
+GENERIC_ZIPF = 5.5  # words at least this common in English (zipf scale) carry no topic
+MIN_WORD = 3
+COMPOUND_HEAD = 4  # "pain" may start "painkillers" ...
+COMPOUND_TAIL = 4  # ... when at least this much word follows it
+
+
+@dataclass(frozen=True)
+class ScopeVerdict:
+    """Why a question is (not) in scope. Never holds the question's words (privacy)."""
+
+    in_scope: bool
+    gap: float
+    unknown_terms: int
+
+
+@lru_cache(maxsize=8192)
+def zipf(word: str) -> float:
+    """How common a word is in general English (0 = unseen, 7 = 'the'), over simple variants."""
+    from wordfreq import zipf_frequency
+
+    forms = {word, stem(word)}
+    if len(word) > 4 and word.endswith("s"):
+        forms.add(word[:-1])
+    return max(zipf_frequency(f, "en") for f in forms)
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """True when a and b differ by at most one substitution, insertion or deletion."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+class ScopeGuard:
+    """Knows the corpus's words and their vectors; judges whether a question stays inside."""
+
+    def __init__(
+        self, corpus_words: Iterable[str], embedder: Embedder, limit: float, override: float
+    ) -> None:
+        self.vocabulary = frozenset(corpus_words)
+        self.stems = frozenset(stem(w) for w in self.vocabulary)
+        self._heads = tuple(w for w in self.vocabulary if len(w) >= COMPOUND_HEAD)
+        self._content = sorted(
+            w for w in self.vocabulary if w not in STOPWORDS and len(w) >= MIN_WORD
+        )
+        self._vectors = embedder.encode(self._content) if self._content else None
+        self.limit = limit
+        self.override = override
+
+    @classmethod
+    def from_passages(
+        cls, passages: Sequence[Passage], embedder: Embedder, limit: float, override: float
+    ) -> ScopeGuard:
+        vocabulary: set[str] = set()
+        for p in passages:
+            vocabulary.update(words(f"{p.article_title} {p.section} {p.text}"))
+        return cls(vocabulary, embedder, limit, override)
+
+    def covers(self, word: str) -> bool:
+        """The corpus has this word or a close morphological relative of it."""
+        if word in self.vocabulary:
+            return True
+        s = stem(word)
+        if s in self.stems:
+            return True
+        if any(word.startswith(h) and len(word) - len(h) >= COMPOUND_TAIL for h in self._heads):
+            return True
+        return len(s) >= 5 and any(
+            len(t) >= 5 and t[:4] == s[:4] and _one_edit_apart(s, t) for t in self.stems
+        )
+
+    def unknown_terms(self, question: str) -> list[str]:
+        """Content words of the question the corpus does not cover (unique, in order)."""
+        seen: dict[str, None] = {}
+        for w in words(question):
+            if w in STOPWORDS or len(w) < MIN_WORD or w.isdigit() or w in seen:
+                continue
+            if not self.covers(w):
+                seen[w] = None
+        return list(seen)
+
+    def gaps(self, terms: Sequence[str], term_vectors: Vectors) -> list[float]:
+        """Each unknown term's gap: specificity × (1 − its best cosine to a corpus word)."""
+        if not terms:
+            return []
+        if self._vectors is None:
+            return [max(0.0, GENERIC_ZIPF - zipf(t)) for t in terms]
+        bridges = (term_vectors @ self._vectors.T).max(axis=1)
+        return [
+            max(0.0, GENERIC_ZIPF - zipf(t)) * (1.0 - float(np.clip(b, 0.0, 1.0)))
+            for t, b in zip(terms, bridges, strict=True)
+        ]
+
+    def judge(self, terms: Sequence[str], term_vectors: Vectors, best_score: float) -> ScopeVerdict:
+        """Out of scope when the largest gap reaches the limit without a very strong match."""
+        gap = max(self.gaps(terms, term_vectors), default=0.0)
+        in_scope = gap < self.limit or best_score >= self.override
+        return ScopeVerdict(in_scope=in_scope, gap=round(gap, 4), unknown_terms=len(terms))

@@ -1,0 +1,49 @@
+"""Fusion: each method orders passages as documented; hit scores stay dense cosines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from faqbot.build import build_index
+from faqbot.index import load_published
+from faqbot.retrieval import FusionConfig, fused_scores, rank
+
+from .conftest import CORPUS, FakeEmbedder
+
+DENSE = np.array([0.9, 0.8, 0.1], dtype=np.float32)
+LEXICAL = np.array([0.0, 0.5, 1.0], dtype=np.float32)
+
+
+def _order(config: FusionConfig) -> list[int]:
+    return [int(i) for i in np.argsort(-fused_scores(DENSE, LEXICAL, config), kind="stable")]
+
+
+def test_dense_and_bm25_alone_follow_their_own_scores() -> None:
+    assert _order(FusionConfig("dense")) == [0, 1, 2]
+    assert _order(FusionConfig("bm25")) == [2, 1, 0]
+
+
+def test_mix_adds_weighted_lexical_evidence() -> None:
+    assert _order(FusionConfig("mix", lexical_weight=0.3)) == [1, 0, 2]
+    assert _order(FusionConfig("mix", lexical_weight=0.0)) == [0, 1, 2]
+
+
+def test_rrf_rewards_agreement_between_the_rankings() -> None:
+    dense = np.array([0.9, 0.8, 0.1, 0.0], dtype=np.float32)
+    lexical = np.array([0.0, 0.5, 0.0, 1.0], dtype=np.float32)
+    assert int(np.argmax(fused_scores(dense, lexical, FusionConfig("rrf", rrf_k=60)))) == 1
+
+
+def test_rank_returns_dense_cosines_in_fused_order(tmp_path: Path) -> None:
+    embedder = FakeEmbedder()
+    build_index(CORPUS, tmp_path, embedder)
+    index = load_published(tmp_path, embedder.model_name)
+    question = "can ketamine cause vomiting"
+    vector = embedder.encode([question])
+    hits = rank(index, vector, question, 5, FusionConfig("bm25"))
+    assert "Vomiting" in hits[0].passage.text
+    dense = index.dense_scores(vector)
+    rows = {p.id: i for i, p in enumerate(index.passages)}
+    assert [h.score for h in hits] == [float(dense[rows[h.passage.id]]) for h in hits]
