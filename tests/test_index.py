@@ -18,8 +18,8 @@ from faqbot.index import (
     load_published,
     published_version,
 )
-from faqbot.provenance import PROVENANCE_FILE
 from faqbot.lexical import LEXICAL_DIR
+from faqbot.provenance import PROVENANCE_FILE
 
 from .conftest import CORPUS, FakeEmbedder
 
