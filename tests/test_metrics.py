@@ -122,7 +122,7 @@ def test_json_logs_are_one_object_per_request_with_id_and_no_question(
         with LiveServer(create_app(settings, embedder=real_embedder)) as server:
             response = httpx.post(
                 f"{server.url}/ask",
-                json={"question": "How long does each infusion session take, quokkalog?"},
+                json={"question": "How long does each infusion session take, 4815162342?"},
                 headers={"X-Request-ID": "req-42"},
             )
     finally:
@@ -136,7 +136,7 @@ def test_json_logs_are_one_object_per_request_with_id_and_no_question(
     assert entry["path"] == "/ask" and entry["status"] == 200 and entry["outcome"] == "answered"
     assert entry["index_version"] == response.json()["index_version"]
     assert isinstance(entry["latency_ms"], float)
-    assert "quokkalog" not in stream.getvalue()
+    assert "4815162342" not in stream.getvalue()
 
 
 def test_the_serve_log_config_formats_uvicorn_and_faqbot_alike() -> None:

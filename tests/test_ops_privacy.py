@@ -21,7 +21,7 @@ from .conftest import CORPUS, LiveServer
 
 pytestmark = pytest.mark.slow
 
-MARKER = "zorblaxity"
+MARKER = "4815162342"  # digits: a unique trace the scope guard ignores (it judges words)
 PERSONAL = "My name is Quentin Vasquez, 555-867-5309, qv@example.org"
 QUESTIONS = [
     f"How long does each infusion session take {MARKER}?",  # answered

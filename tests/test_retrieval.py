@@ -36,14 +36,15 @@ def test_rrf_rewards_agreement_between_the_rankings() -> None:
     assert int(np.argmax(fused_scores(dense, lexical, FusionConfig("rrf", rrf_k=60)))) == 1
 
 
-def test_rank_returns_dense_cosines_in_fused_order(tmp_path: Path) -> None:
+def test_rank_scores_fall_with_rank_and_report_the_best_dense_cosine(tmp_path: Path) -> None:
     embedder = FakeEmbedder()
     build_index(CORPUS, tmp_path, embedder)
     index = load_published(tmp_path, embedder.model_name)
     question = "can ketamine cause vomiting"
     vector = embedder.encode([question])
-    hits = rank(index, vector, question, 5, FusionConfig("bm25"))
-    assert "Vomiting" in hits[0].passage.text
-    dense = index.dense_scores(vector)
-    rows = {p.id: i for i, p in enumerate(index.passages)}
-    assert [h.score for h in hits] == [float(dense[rows[h.passage.id]]) for h in hits]
+    ranking = rank(index, vector, question, 5, FusionConfig("bm25"))
+    assert "Vomiting" in ranking.hits[0].passage.text
+    mixed = rank(index, vector, question, 5, FusionConfig("mix", 0.3)).hits
+    scores = [h.score for h in mixed]
+    assert scores == sorted(scores, reverse=True)
+    assert ranking.best_dense == float(index.dense_scores(vector).max())

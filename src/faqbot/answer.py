@@ -183,11 +183,11 @@ class Answerer:
         terms = state.scope.unknown_terms(question) if state.scope is not None else []
         vectors = self.embedder.encode([question, *terms])
         encoded = time.perf_counter()
-        hits = rank(state.index, vectors[:1], question, k, state.fusion)
+        ranking = rank(state.index, vectors[:1], question, k, state.fusion)
+        hits = ranking.hits
         scope = None
         if state.scope is not None:
-            best = hits[0].score if hits else 0.0
-            scope = state.scope.judge(terms, vectors[1:], best)
+            scope = state.scope.judge(terms, vectors[1:], ranking.best_dense)
         if self.stage_timer is not None:
             self.stage_timer("encode", encoded - started)
             self.stage_timer("search", time.perf_counter() - encoded)

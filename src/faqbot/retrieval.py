@@ -5,8 +5,9 @@ Fusion methods, chosen by the `FAQBOT_FUSION` setting and compared by `faqbot ev
     rrf    reciprocal-rank fusion, Σ 1 / (k + rank) over the two rankings
     dense  dense only (the foundation's behaviour)
     bm25   BM25 only (dense breaks ties)
-Whatever orders the passages, each hit's score stays its dense cosine, so the answer thresholds
-keep one meaning across methods.
+A hit's score is the fusion's own score (for `mix`: cosine plus the weighted lexical part), so
+scores fall as ranks do; thresholds are calibrated for one fusion (`faqbot calibrate` again after
+changing FAQBOT_FUSION or FAQBOT_LEXICAL_WEIGHT).
 """
 
 from __future__ import annotations
@@ -57,11 +58,21 @@ def fused_scores(dense: Floats, lexical: Floats, config: FusionConfig) -> Floats
     return rrf.astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """Hits best first, scored by the fusion's own score, and the best dense cosine."""
+
+    hits: list[Hit]
+    best_dense: float
+
+
 def rank(
     index: PassageIndex, vector: Vectors, question: str, k: int, config: FusionConfig
-) -> list[Hit]:
-    """The k best passages for one question, best first, each scored by its dense cosine."""
+) -> Ranking:
+    """The k best passages for one question, best first, each scored by the fused score."""
     dense = index.dense_scores(vector)
     lexical = index.lexical.relative_scores(question)
-    order = np.argsort(-fused_scores(dense, lexical, config), kind="stable")[:k]
-    return [Hit(index.passages[i], float(dense[i])) for i in order]
+    fused = fused_scores(dense, lexical, config)
+    order = np.argsort(-fused, kind="stable")[:k]
+    best = float(dense.max()) if len(dense) else 0.0
+    return Ranking([Hit(index.passages[i], float(fused[i])) for i in order], best)
