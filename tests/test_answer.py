@@ -74,3 +74,16 @@ def test_near_misses_become_related_links_one_per_section() -> None:
     decision = decide("q", hits, POLICY)
     assert decision.status == "fallback"
     assert [p.anchor for p in decision.related] == ["a", "b"]
+
+
+def test_out_of_scope_falls_back_without_passages_or_links() -> None:
+    from faqbot.scope import ScopeVerdict
+
+    outside = ScopeVerdict(in_scope=False, gap=2.0, unknown_terms=1)
+    decision = decide("What are the side effects of sertraline?", STRONG, POLICY, outside)
+    assert (decision.status, decision.hits, decision.related) == ("fallback", (), ())
+    assert decision.reason == "out-of-scope"
+    inside = ScopeVerdict(in_scope=True, gap=0.0, unknown_terms=0)
+    assert decide("How long is each session?", STRONG, POLICY, inside).status == "answered"
+    emergency = decide("I am going to end my life", STRONG, POLICY, outside)
+    assert emergency.status == "emergency"
