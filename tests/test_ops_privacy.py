@@ -21,7 +21,7 @@ from .conftest import CORPUS, LiveServer
 
 pytestmark = pytest.mark.slow
 
-MARKER = "4815162342"  # digits: a unique trace the scope guard ignores (it judges words)
+MARKER = "infusionzorblax"  # unique; starts with a corpus word, so the scope guard reads it as a compound
 PERSONAL = "My name is Quentin Vasquez, 555-867-5309, qv@example.org"
 QUESTIONS = [
     f"How long does each infusion session take {MARKER}?",  # answered
