@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             "query_cache_size": 0,
             "feedback": False,
             "metrics": False,
+            "rate_limit_per_minute": 0,
         }
         configs = {
             "dense (foundation)": Settings(**common, fusion="dense", scope_limit=None),
