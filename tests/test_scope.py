@@ -40,6 +40,7 @@ def test_unknown_terms_skip_function_words_and_repeat_once(guard: ScopeGuard) ->
         "sertraline"
     ]
     assert guard.unknown_terms("How long is each ketamine session?") == []
+    assert guard.unknown_terms("Is session 2 on form ab1234 about 45 minutes?") == []
 
 
 def test_common_words_carry_no_specificity() -> None:

@@ -109,10 +109,13 @@ class ScopeGuard:
         )
 
     def unknown_terms(self, question: str) -> list[str]:
-        """Content words of the question the corpus does not cover (unique, in order)."""
+        """Content words of the question the corpus does not cover (unique, in order).
+
+        Tokens with digits (numbers, codes, reference ids) are not topic words and are skipped.
+        """
         seen: dict[str, None] = {}
         for w in words(question):
-            if w in STOPWORDS or len(w) < MIN_WORD or w.isdigit() or w in seen:
+            if w in STOPWORDS or len(w) < MIN_WORD or w in seen or any(c.isdigit() for c in w):
                 continue
             if not self.covers(w):
                 seen[w] = None
