@@ -92,3 +92,15 @@ def test_marker_question_appears_in_no_log_line_at_debug(
     assert len(served) >= len(asked)  # the request log did run at DEBUG and saw every request
     assert MARKER not in "\n".join(debug_logs.lines)
     assert MARKER.lower() not in (out + err).lower()
+
+
+def test_only_an_operator_opt_in_puts_the_question_in_the_request_log(
+    real_settings: Settings,
+    real_embedder: SentenceTransformerEmbedder,
+    debug_logs: Collect,
+) -> None:
+    opted_in = real_settings.model_copy(update={"log_questions": True})
+    with LiveServer(create_app(opted_in, embedder=real_embedder)) as server:
+        httpx.post(f"{server.url}/ask", json={"question": f"How long is a session {MARKER}?"})
+    assert MARKER in "\n".join(debug_logs.lines)  # the capture would see it (and the default test
+    # above, with the same capture, proves it is absent without the opt-in)

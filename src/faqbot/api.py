@@ -274,6 +274,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         answer = answerer.ask(question)
         request.state.outcome = answer.status
         request.state.index_version = answer.index_version
+        if app_settings.log_questions:  # the operator's explicit opt-in (FAQBOT_LOG_QUESTIONS)
+            request.state.logged_question = question
         response = to_response(answer)
         response.answer_id = after_answer(request, question, answer)
         return response
@@ -348,6 +350,8 @@ def _install_request_log(app: FastAPI, settings: Settings) -> None:
             "outcome": getattr(request.state, "outcome", "-"),
             "index_version": getattr(request.state, "index_version", "-"),
         }
+        if hasattr(request.state, "logged_question"):
+            fields["question"] = request.state.logged_question
         on_request(request, response, elapsed_ms / 1000, fields)  # metrics and the log line
         return response
 
