@@ -104,3 +104,18 @@ def test_only_an_operator_opt_in_puts_the_question_in_the_request_log(
         httpx.post(f"{server.url}/ask", json={"question": f"How long is a session {MARKER}?"})
     assert MARKER in "\n".join(debug_logs.lines)  # the capture would see it (and the default test
     # above, with the same capture, proves it is absent without the opt-in)
+
+
+def test_uvicorn_logs_a_crash_without_the_traceback_that_could_quote_the_question(
+    debug_logs: Collect,
+) -> None:
+    from faqbot.security import silence_access_log
+
+    silence_access_log()
+    try:
+        raise ValueError(f"bad question {MARKER}")
+    except ValueError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application\n")
+    logged = "\n".join(debug_logs.lines)
+    assert "Exception in ASGI application (ValueError; traceback withheld" in logged
+    assert MARKER not in logged

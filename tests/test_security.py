@@ -163,3 +163,25 @@ def test_while_not_loaded_ask_and_healthz_answer_503_without_revealing_paths(
         assert response.json()["error"]["code"] == "not_ready"
         assert secret_path not in response.text
     assert any(secret_path in record.getMessage() for record in caplog.records)  # for operators
+
+
+def test_a_bug_is_a_500_in_the_one_shape_with_the_request_id_and_no_trace(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = create_app(Settings(index_dir="/nonexistent"))
+
+    def boom() -> None:
+        raise RuntimeError("secret detail: How long is a session?")
+
+    app.add_api_route("/boom", boom)
+    client = TestClient(app, raise_server_exceptions=False)
+    with caplog.at_level(logging.ERROR, logger="faqbot"):
+        response = client.get("/boom", headers={"X-Request-ID": "req-42"})
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "req-42" in response.json()["error"]["message"]
+    assert "secret detail" not in response.text and "Traceback" not in response.text
+    assert response.headers["x-request-id"] == "req-42"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "req-42" in logged and "RuntimeError" in logged and "secret detail" not in logged

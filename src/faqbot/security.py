@@ -276,10 +276,27 @@ class DropAccessLine(logging.Filter):
         return False
 
 
+class WithholdTraceback(logging.Filter):
+    """uvicorn logs an unhandled exception with its traceback, whose message and locals may quote
+    the question. Keep the record, drop the traceback: faqbot's own handler has already logged
+    the request id and the exception type."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            kind = type(record.exc_info[1]).__name__
+            record.msg = f"{record.getMessage().strip()} ({kind}; traceback withheld for privacy)"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def silence_access_log() -> None:
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, DropAccessLine) for f in access.filters):
-        access.addFilter(DropAccessLine())
+    """Install the two uvicorn log filters above (once per process)."""
+    for name, kind in (("uvicorn.access", DropAccessLine), ("uvicorn.error", WithholdTraceback)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
 
 
 def install_guards(app: FastAPI, settings: Settings) -> None:
