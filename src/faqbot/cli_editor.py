@@ -8,13 +8,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from faqbot.ann import IndexPolicy
 from faqbot.build import BuildReport, GateConfig, build_index
-from faqbot.check import check_corpus, format_report
+from faqbot.check import check_article, check_corpus, format_report
 from faqbot.embedding import SentenceTransformerEmbedder
 from faqbot.evaluation import load_questions
+from faqbot.importer import FrontMatter, import_article, is_html, read_outline
 from faqbot.settings import Settings
 from faqbot.versions import format_diff, list_versions, rollback
 
@@ -117,6 +119,50 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    source_path: Path = args.file
+    source = source_path.read_text(encoding="utf-8")
+    outline = None
+    if args.outline is not None:
+        outline = read_outline(args.outline.read_text(encoding="utf-8"), args.outline)
+    meta = FrontMatter(
+        id=args.id,
+        title=args.title,
+        url=args.url,
+        version=args.article_version,
+        approved_on=args.approved_on or date.today(),
+        review_by=args.review_by,
+    )
+    result = import_article(source, meta, html=is_html(source_path, source), outline=outline)
+    print(f"headings found in {source_path} (confirm them; to change, pass --outline FILE):")
+    for heading in result.headings:
+        where = f"line {heading.line:>4}: " if heading.line else ""
+        print(f"  {where}{'#' * heading.level} {heading.text}")
+    if result.dropped:
+        print(f"layout marks dropped on line(s) {', '.join(map(str, result.dropped))}")
+    if args.dry_run:
+        print(result.markdown, end="")
+        return 0
+    corpus_dir, _ = _dirs(args, settings)
+    target: Path = args.output or corpus_dir / f"{meta.id}.md"
+    if target.exists() and not args.force:
+        print(f"faqbot: {target} exists; pass --force to replace it", file=sys.stderr)
+        return 1
+    target.write_text(result.markdown, encoding="utf-8")
+    print(f"wrote {target}")
+    problems, _, _, _ = check_article(target, date.today())
+    for problem in problems:
+        print(problem)
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
+
+
 def register(command: CommandFactory) -> None:
     """Add the editors' subcommands (build included) to the `faqbot` parser."""
     check = command("check", "Lint the corpus: prints file:line: message per problem.", cmd_check)
@@ -142,6 +188,31 @@ def register(command: CommandFactory) -> None:
         help="dev questions for the regression gate (default: FAQBOT_DEV_QUESTIONS)",
     )
     build.add_argument("--no-gate", action="store_true", help="skip the regression gate")
+    imp = command(
+        "import",
+        "Turn an approved plain-text or HTML article into a corpus Markdown file (sentences kept "
+        "byte for byte; headings listed for you to confirm).",
+        cmd_import,
+    )
+    imp.add_argument("file", type=Path, metavar="FILE", help="the approved .txt or .html source")
+    imp.add_argument("--id", required=True, help="article id (lower-case letters, digits, -)")
+    imp.add_argument("--title", required=True, help="article title (becomes the # heading)")
+    imp.add_argument("--url", required=True, help="the article's address on the clinic site")
+    imp.add_argument(
+        "--version", dest="article_version", default="1", help="front matter version (default 1)"
+    )
+    imp.add_argument("--approved-on", type=_date, help="approval date (default: today)")
+    imp.add_argument("--review-by", type=_date, help="review date (default: a year later)")
+    imp.add_argument(
+        "--outline",
+        type=Path,
+        help="file listing the headings with their levels, one '## Heading' per line",
+    )
+    imp.add_argument("--output", type=Path, help="where to write (default: CORPUS/<id>.md)")
+    imp.add_argument("--force", action="store_true", help="replace an existing file")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="print the Markdown instead of writing it"
+    )
     command("versions", "List index versions; * marks the published one.", cmd_versions)
     rb = command(
         "rollback", "Publish an earlier version (default: the one before current).", cmd_rollback
