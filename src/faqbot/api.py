@@ -24,10 +24,14 @@ from faqbot.batching import BatchingEmbedder
 from faqbot.cache import with_query_cache
 from faqbot.embedding import Embedder, SentenceTransformerEmbedder, encoder_threads
 from faqbot.errors import FaqbotError
+from faqbot.index import VERSIONS_DIR
 from faqbot.models import Answer, Status
 from faqbot.normalize import normalize_question, visible_char_pattern
 from faqbot.operations import after_answer, install_operations, on_loaded, on_request, on_shutdown
+from faqbot.provenance import stale_articles
 from faqbot.ratelimit import LIMITED_PATHS
+from faqbot.reload import Reloader
+from faqbot.reload import router as reload_router
 from faqbot.security import BASE_HEADERS, install_guards, request_id_from
 from faqbot.settings import Settings, get_settings
 
@@ -80,6 +84,9 @@ class HealthResponse(BaseModel):
     status: str
     index_version: str
     faqbot_version: str
+    stale_articles: list[str] = Field(
+        default_factory=list, description="Articles of this version past their review_by date."
+    )
 
 
 class ErrorBody(BaseModel):
@@ -207,6 +214,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.answerer = None
         app.state.load_error = None
+        model: Embedder | None = None
         try:
             threads = encoder_threads(settings.encoder_threads, settings.workers)
             model = embedder or SentenceTransformerEmbedder(settings.model, threads=threads)
@@ -220,8 +228,16 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         except FaqbotError as exc:
             app.state.load_error = str(exc)
             log.error("could not load: %s", exc)
-        yield
-        on_shutdown(app)
+        answerer = app.state.answerer
+        app.state.reloader = Reloader(
+            app, settings, answerer.embedder if answerer else model, on_swap=lambda: on_loaded(app)
+        )
+        app.state.reloader.start()  # watches index/current; POST /admin/reload uses it too
+        try:
+            yield
+        finally:
+            app.state.reloader.stop()
+            on_shutdown(app)
 
     app = FastAPI(
         title="faqbot",
@@ -231,6 +247,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     )
     app.state.settings = settings
     _complete_schema(app, settings)
+    app.include_router(reload_router)  # POST /admin/reload (404 unless FAQBOT_ADMIN_TOKEN)
     _install_error_handlers(app)
     install_guards(app, settings)  # before the request log, so it logs what the guards refuse
     _install_request_log(app, settings)
@@ -242,8 +259,12 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     @app.get("/healthz", response_model=HealthResponse, responses=error_responses(503))
     def healthz(answerer: Annotated[Answerer, Depends(get_answerer)]) -> HealthResponse:
         """200 once the model and index are loaded."""
+        version = answerer.state.version
         return HealthResponse(
-            status="ok", index_version=answerer.state.version, faqbot_version=__version__
+            status="ok",
+            index_version=version,
+            faqbot_version=__version__,
+            stale_articles=stale_articles(settings.index_dir / VERSIONS_DIR / version),
         )
 
     @app.post(

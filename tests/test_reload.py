@@ -1,0 +1,150 @@
+"""Hot reload: the watcher and POST /admin/reload swap in a newly published version whole;
+a corrupt version is refused and the old one keeps serving. Fast: fake embedder, real uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from faqbot.api import create_app
+from faqbot.build import build_index
+from faqbot.index import VECTORS_FILE, VERSIONS_DIR, publish, published_version
+from faqbot.settings import Settings
+
+from .conftest import FakeEmbedder, LiveServer
+
+TOKEN = "s3cret-admin-token"
+ARTICLE = "ketamine-infusions.md"
+
+
+def _edit(corpus: Path, old: str, new: str) -> None:
+    path = corpus / ARTICLE
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def _settings(corpus: Path, index: Path, **extra: object) -> Settings:
+    return Settings(
+        corpus_dir=corpus,
+        index_dir=index,
+        answer_threshold=0.3,
+        related_threshold=0.2,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path, corpus_copy: Path) -> Path:
+    index = tmp_path / "index"
+    build_index(corpus_copy, index, FakeEmbedder())
+    return index
+
+
+@pytest.fixture
+def server(corpus_copy: Path, index_dir: Path) -> Iterator[LiveServer]:
+    settings = _settings(corpus_copy, index_dir, admin_token=TOKEN, reload_interval=0)
+    with LiveServer(create_app(settings, embedder=FakeEmbedder())) as live:
+        yield live
+
+
+def _version(url: str) -> str:
+    body = httpx.get(f"{url}/healthz").json()
+    return str(body["index_version"])
+
+
+def test_admin_reload_does_not_exist_without_a_token(corpus_copy: Path, index_dir: Path) -> None:
+    settings = _settings(corpus_copy, index_dir, reload_interval=0)
+    with LiveServer(create_app(settings, embedder=FakeEmbedder())) as live:
+        reply = httpx.post(f"{live.url}/admin/reload", headers={"authorization": "Bearer x"})
+    assert reply.status_code == 404 and reply.json()["error"]["code"] == "not_found"
+
+
+def test_admin_reload_wants_the_right_bearer_token(server: LiveServer) -> None:
+    for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": f"Basic {TOKEN}"}):
+        reply = httpx.post(f"{server.url}/admin/reload", headers=headers)
+        assert reply.status_code == 401 and reply.json()["error"]["code"] == "unauthorized"
+        assert reply.headers["www-authenticate"] == "Bearer"
+
+
+def test_admin_reload_swaps_in_the_published_version(
+    server: LiveServer, corpus_copy: Path, index_dir: Path
+) -> None:
+    before = _version(server.url)
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    assert httpx.post(f"{server.url}/admin/reload", headers=auth).json()["status"] == "unchanged"
+    _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+    after = build_index(corpus_copy, index_dir, FakeEmbedder()).manifest.version
+    assert _version(server.url) == before  # watcher off: nothing changes by itself
+    reply = httpx.post(f"{server.url}/admin/reload", headers=auth).json()
+    assert reply == {"status": "reloaded", "index_version": after, "previous_version": before}
+    answer = httpx.post(
+        f"{server.url}/ask",
+        json={"question": "Each session lasts about how many minutes to an hour?"},
+    )
+    assert answer.json()["index_version"] == after
+    assert any("50 minutes" in p["text"] for p in answer.json()["passages"])
+
+
+def test_corrupt_version_is_refused_and_the_old_one_keeps_serving(
+    server: LiveServer, corpus_copy: Path, index_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = _version(server.url)
+    _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+    bad = build_index(corpus_copy, index_dir, FakeEmbedder()).manifest.version
+    (index_dir / VERSIONS_DIR / bad / VECTORS_FILE).write_bytes(b"truncated")
+    caplog.set_level(logging.ERROR, logger="faqbot.reload")
+    reply = httpx.post(f"{server.url}/admin/reload", headers={"authorization": f"Bearer {TOKEN}"})
+    assert reply.status_code == 409 and reply.json()["error"]["code"] == "reload_refused"
+    assert f"refused index version {bad}" in caplog.text
+    assert _version(server.url) == before
+    answer = httpx.post(
+        f"{server.url}/ask",
+        json={"question": "Each session lasts about how many minutes to an hour?"},
+    )
+    assert answer.status_code == 200 and answer.json()["index_version"] == before
+
+
+def test_watcher_picks_up_a_new_version_and_skips_a_mismatched_one(
+    corpus_copy: Path, index_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="faqbot.reload")
+    settings = _settings(corpus_copy, index_dir, reload_interval=0.1)
+    with LiveServer(create_app(settings, embedder=FakeEmbedder())) as live:
+        first = _version(live.url)
+        _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+        second = build_index(corpus_copy, index_dir, FakeEmbedder()).manifest.version
+        wait_for(lambda: _version(live.url) == second)
+        # a version built for another model is refused, and the server stays on `second`
+        other = FakeEmbedder()
+        other.model_name = "another-model"  # type: ignore[misc]
+        _edit(corpus_copy, "50 minutes to an hour", "55 minutes to an hour")
+        foreign = build_index(corpus_copy, index_dir, other).manifest.version
+        wait_for(lambda: f"refused index version {foreign}" in caplog.text)
+        assert _version(live.url) == second
+        publish(index_dir, first)  # a rollback is picked up like any publish
+        wait_for(lambda: _version(live.url) == first)
+        assert published_version(index_dir) == first
+
+
+def test_healthz_reports_stale_articles(corpus_copy: Path, tmp_path: Path) -> None:
+    _edit(corpus_copy, "review_by: 2027-11-20", "review_by: 2026-11-21")
+    index = tmp_path / "stale-index"
+    build_index(corpus_copy, index, FakeEmbedder())
+    settings = _settings(corpus_copy, index, reload_interval=0)
+    with LiveServer(create_app(settings, embedder=FakeEmbedder())) as live:
+        body = httpx.get(f"{live.url}/healthz").json()
+    assert body["stale_articles"] == ["ketamine-infusions"]
