@@ -154,3 +154,16 @@ def test_build_prunes_beyond_keep(corpus_copy: Path, tmp_path: Path) -> None:
         _edit(corpus_copy, "version: 1" if n == 0 else f"version: {n}", f"version: {n + 1}")
         report = build_index(corpus_copy, tmp_path, FakeEmbedder(), keep=2)
     assert len(list_versions(tmp_path)) == 2 and len(report.pruned) == 1
+
+
+def test_gate_is_skipped_not_fatal_when_no_thresholds_are_calibrated(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    (corpus_copy / "calibration.json").unlink()
+    gate = GateConfig(Settings(index_dir=tmp_path), load_questions(DEV_QUESTIONS))
+    said: list[str] = []
+    build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=gate)
+    _edit(corpus_copy, OLD, NEW)
+    report = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=gate, say=said.append)
+    assert report.published and report.gate is None
+    assert any(line.startswith("regression gate skipped: no thresholds") for line in said)

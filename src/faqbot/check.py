@@ -27,6 +27,7 @@ from faqbot.corpus import (
     split_front_matter,
 )
 from faqbot.errors import CorpusError, FaqbotError
+from faqbot.models import Article
 
 Severity = Literal["error", "warning"]
 SAFETY_FILE = "safety.yaml"
@@ -53,6 +54,7 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     articles: int = 0
     stale: list[str] = field(default_factory=list)  # article ids past their review_by date
+    parsed: list[Article] = field(default_factory=list)  # articles whose front matter is valid
 
     @property
     def errors(self) -> list[Problem]:
@@ -205,17 +207,45 @@ def _all_headings(body: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def check_article(path: Path, today: date) -> tuple[list[Problem], str | None, int, bool]:
-    """Problems of one file, its id (if readable), the id's line, and whether it is stale."""
+def _article_problems(article: Article, text: str, today: date) -> tuple[list[Problem], bool]:
+    """Date problems of an article that parsed: review_by before approved_on, or stale."""
+    line = field_line(text, "review_by")
+    if article.review_by < article.approved_on:
+        message = (
+            f"'review_by' ({article.review_by}) is before 'approved_on' ({article.approved_on})"
+        )
+        return [Problem(article.path, line, "error", message)], False
+    if article.review_by < today:
+        message = (
+            f"the article is stale: its review_by date {article.review_by} has passed; "
+            "have it reviewed and update 'review_by'"
+        )
+        return [Problem(article.path, line, "warning", message)], True
+    return [], False
+
+
+def check_article(
+    path: Path, today: date
+) -> tuple[list[Problem], str | None, int, bool, Article | None]:
+    """Problems of one file, its id (if readable), the id's line, whether it is stale, and the
+    parsed article when its front matter is valid (parsed once: a large corpus has thousands)."""
     text = path.read_text(encoding="utf-8")
     try:
+        article = parse_article(text, path)
+    except CorpusError:
+        article = None
+    if article is not None:
+        problems, stale = _article_problems(article, text, today)
+        problems.extend(_body_problems(article.body, article.body_line, path))
+        return problems, article.id, field_line(text, "id"), stale, article
+    try:  # find every front matter problem, not only the parser's first
         meta, body, body_line = split_front_matter(text, path)
     except CorpusError as exc:
-        return [Problem(path, exc.line or 1, "error", exc.detail)], None, 1, False
+        return [Problem(path, exc.line or 1, "error", exc.detail)], None, 1, False, None
     problems, stale = _front_matter_problems(text, path, meta, today)
     problems.extend(_body_problems(body, body_line, path))
     article_id = str(meta["id"]) if meta.get("id") not in (None, "") else None
-    return problems, article_id, field_line(text, "id"), stale
+    return problems, article_id, field_line(text, "id"), stale, None
 
 
 def check_responses(corpus_dir: Path) -> list[Problem]:
@@ -267,9 +297,11 @@ def check_corpus(corpus_dir: Path, today: date | None = None) -> CheckReport:
         report.problems.append(Problem(corpus_dir, 1, "error", "no articles (*.md) found"))
     ids: dict[str, tuple[Path, int]] = {}
     for path in files:
-        problems, article_id, id_line, stale = check_article(path, today)
+        problems, article_id, id_line, stale, article = check_article(path, today)
         report.articles += 1
         report.problems.extend(problems)
+        if article is not None:
+            report.parsed.append(article)
         if article_id is None:
             continue
         if stale:

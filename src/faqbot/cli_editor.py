@@ -150,7 +150,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     target.write_text(result.markdown, encoding="utf-8")
     print(f"wrote {target}")
-    problems, _, _, _ = check_article(target, date.today())
+    problems, *_ = check_article(target, date.today())
     for problem in problems:
         print(problem)
     return 1 if any(p.severity == "error" for p in problems) else 0

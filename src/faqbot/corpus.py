@@ -35,7 +35,11 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]
     raise CorpusError("front matter is not closed with '---'", path, 1)
 
 
-class _TextDatesLoader(yaml.SafeLoader):
+# libyaml's parser when present: parsing front matter is most of a large corpus's rebuild time.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TextDatesLoader(_SafeLoader):  # type: ignore[valid-type, misc]
     """Leaves dates as text, so a bad date is reported on its own line by _as_date."""
 
 
