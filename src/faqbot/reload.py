@@ -29,6 +29,7 @@ from faqbot.answer import Answerer, load_state
 from faqbot.embedding import Embedder
 from faqbot.errors import FaqbotError
 from faqbot.index import POINTER_FILE
+from faqbot.metrics import record_reload
 from faqbot.settings import Settings
 
 log = logging.getLogger("faqbot.reload")
@@ -94,6 +95,7 @@ class Reloader:
                 state.index.search(embedder.encode(["warm-up"]), 1)  # it answers before it serves
             except FaqbotError as exc:
                 self._refused = (target, str(exc))
+                record_reload(ok=False)
                 log.error("refused index version %s: %s; still serving %s", target, exc, serving)
                 return ReloadResult("refused", serving, serving, target, str(exc))
             if answerer is None:
@@ -102,6 +104,7 @@ class Reloader:
             else:
                 answerer.state = state  # the one reference assignment that switches versions
             self._refused = None
+            record_reload(ok=True)
             log.info("reloaded index %s (was %s)", state.version, serving)
             if self._on_swap is not None:
                 try:
