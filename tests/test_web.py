@@ -4,6 +4,7 @@ validation, and CORS from FAQBOT_ALLOWED_ORIGINS. Browser behaviour is in tests/
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -179,6 +180,10 @@ def test_search_filters_by_article_and_allows_k_up_to_50(live_server: LiveServer
         ({"q": "risks", "k": "51"}, "invalid_k"),
         ({"q": "risks", "k": "ten"}, "invalid_k"),
         ({"q": "risks", "k": ""}, "invalid_k"),
+        ({"q": "risks", "k": " 5"}, "invalid_k"),  # the schema's integer: digits only
+        ({"q": "risks", "k": "+5"}, "invalid_k"),
+        ({"q": "risks", "k": "1_0"}, "invalid_k"),
+        ({"q": "risks " + " " * 1000}, "query_too_long"),  # over the limit as sent
         ({"q": "risks", "article": "no-such-article"}, "unknown_article"),
     ],
 )
@@ -189,3 +194,46 @@ def test_search_refuses_bad_parameters_with_a_422_in_the_error_shape(
     assert response.status_code == 422
     assert response.json()["error"]["code"] == code
     assert response.json()["error"]["message"]
+
+
+def _search_operation(app: TestClient) -> dict[str, Any]:
+    operation: dict[str, Any] = app.get("/openapi.json").json()["paths"]["/search"]["get"]
+    return operation
+
+
+@pytest.mark.parametrize("per_minute", [60, 0])
+def test_search_schema_declares_its_errors_in_the_one_shape(per_minute: int) -> None:
+    responses = _search_operation(client(rate_limit_per_minute=per_minute))["responses"]
+    error = {"$ref": "#/components/schemas/ErrorResponse"}
+    declared = set(responses) - {"200"}
+    assert declared == ({"422", "503", "429"} if per_minute else {"422", "503"})
+    for status in declared:
+        assert responses[status]["content"]["application/json"]["schema"] == error
+    if per_minute:
+        assert "Retry-After" in responses["429"]["headers"]
+
+
+def test_search_schema_declares_the_parameters_search_enforces() -> None:
+    operation = _search_operation(client(max_question_chars=300))
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    q, k, article = parameters["q"], parameters["k"], parameters["article"]
+    assert q["required"] is True
+    assert q["schema"]["minLength"] == 1 and q["schema"]["maxLength"] == 300
+    assert q["schema"]["pattern"]  # at least one visible character, as /ask's question
+    assert k["required"] is False
+    assert (k["schema"]["type"], k["schema"]["minimum"], k["schema"]["maximum"]) == (
+        "integer",
+        1,
+        50,
+    )
+    assert article["required"] is False
+    assert article["schema"] == {"title": "Article", "type": "string"}  # no index loaded here
+
+
+@pytest.mark.slow
+def test_search_schema_lists_the_served_articles(live_server: LiveServer) -> None:
+    schema = httpx.get(f"{live_server.url}/openapi.json", timeout=30).json()
+    parameters = schema["paths"]["/search"]["get"]["parameters"]
+    article = next(p for p in parameters if p["name"] == "article")
+    served = _search(live_server, q="risks").json()["articles"]
+    assert article["schema"]["enum"] == [a["id"] for a in served] == ["ketamine-infusions"]

@@ -7,8 +7,9 @@ static files live in `faqbot/static/` and need no build step.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,9 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from faqbot.answer import Answerer, ServingState
-from faqbot.api import ApiProblem, ErrorResponse, PassageOut, get_answerer, get_app_settings
+from faqbot.api import ApiProblem, PassageOut, error_responses, get_answerer, get_app_settings
 from faqbot.models import Hit
-from faqbot.normalize import normalize_question
+from faqbot.normalize import normalize_question, visible_char_pattern
 from faqbot.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -45,6 +46,9 @@ WIDGET_HEADERS = {
 
 SEARCH_MAX_K = 50
 SEARCH_DEFAULT_K = 10
+# k is a plain decimal count: no sign, spaces, underscores or other digit scripts, so exactly
+# the values the schema's integer 1..50 allows are accepted.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,3}")
 
 router = APIRouter()
 
@@ -93,10 +97,7 @@ def widget_script() -> FileResponse:
 def _parse_k(raw: str | None) -> int:
     if raw is None:
         return SEARCH_DEFAULT_K
-    try:
-        k = int(raw.strip())
-    except ValueError:
-        k = 0
+    k = int(raw) if _WHOLE_NUMBER.fullmatch(raw) else 0
     if not 1 <= k <= SEARCH_MAX_K:
         raise ApiProblem(
             422, "invalid_k", f'"k" must be a whole number from 1 to {SEARCH_MAX_K}, not {raw!r}.'
@@ -129,7 +130,10 @@ def _passage_out(hit: Hit) -> PassageOut:
 @router.get(
     "/search",
     response_model=SearchResponse,
-    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+    # The one error shape, declared as /ask declares it; api.py adds 429 to every rate-limited
+    # path while FAQBOT_RATE_LIMIT_PER_MINUTE is on, and describe_search_parameters below says
+    # which q, k and article the 422s are for.
+    responses=error_responses(422, 503),
 )
 def search(
     answerer: Annotated[Answerer, Depends(get_answerer)],
@@ -143,7 +147,8 @@ def search(
     text = normalize_question(q or "")
     if not text:
         raise ApiProblem(422, "empty_query", 'Type something to search for in "q".')
-    if len(text) > settings.max_question_chars:
+    # As sent and as normalised, like /ask: the schema's maxLength is on the text as sent.
+    if max(len(q or ""), len(text)) > settings.max_question_chars:
         raise ApiProblem(
             422,
             "query_too_long",
@@ -167,9 +172,70 @@ def search(
     )
 
 
+def describe_search_parameters(
+    operation: dict[str, Any], settings: Settings, article_ids: list[str]
+) -> None:
+    """Let the published schema of GET /search say what search() enforces, so a request the
+    schema allows is answered 200 and one it forbids gets the 422: q is required, 1 to
+    max_question_chars characters as sent with at least one visible character (as /ask's
+    question); k is a whole number 1..50; article is one of the served index's article ids
+    (a plain string while no index is loaded, when every search is a 503 anyway)."""
+    shapes: dict[str, tuple[bool, dict[str, Any]]] = {
+        "q": (
+            True,
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": settings.max_question_chars,
+                "pattern": visible_char_pattern(),
+            },
+        ),
+        "k": (
+            False,
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": SEARCH_MAX_K,
+                "default": SEARCH_DEFAULT_K,
+            },
+        ),
+        "article": (
+            False,
+            {"type": "string", "enum": article_ids} if article_ids else {"type": "string"},
+        ),
+    }
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and parameter.get("name") in shapes:
+            required, schema = shapes[parameter["name"]]
+            parameter["required"] = required
+            title = parameter.get("schema", {}).get("title", parameter["name"])
+            parameter["schema"] = {"title": title, **schema}
+
+
+def _served_article_ids(app: FastAPI) -> list[str]:
+    answerer: Answerer | None = getattr(app.state, "answerer", None)
+    return [a.id for a in _articles(answerer.state)] if answerer is not None else []
+
+
+def _complete_search_schema(app: FastAPI, settings: Settings) -> None:
+    """Wrap app.openapi (already completed by api.py) to describe /search's parameters. The
+    article list is read on every request for the schema, so it follows reloads."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        operation = schema["paths"].get("/search", {}).get("get")
+        if operation is not None:
+            describe_search_parameters(operation, settings, _served_article_ids(app))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_web(app: FastAPI, settings: Settings) -> None:
     """Add the pages, the widget, /search, the /static files and CORS to the app."""
     app.include_router(router)
+    _complete_search_schema(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.allowed_origins:
         # Cross-origin sites may POST questions (and read /search); never with credentials.
