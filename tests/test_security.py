@@ -6,6 +6,7 @@ import base64
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -14,7 +15,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
 from faqbot.api import create_app
-from faqbot.security import SecurityHeaders, request_id_from
+from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.security import API_CSP, BASE_HEADERS, SecurityHeaders, request_id_from
 from faqbot.settings import Settings
 from faqbot.web import CONTENT_SECURITY_POLICY as PAGE_CSP
 
@@ -42,6 +44,73 @@ def test_every_json_response_carries_the_security_headers_and_no_banner_or_cooki
         assert "server" not in response.headers
         assert "set-cookie" not in response.headers
         assert re.fullmatch(r"[A-Za-z0-9._-]{1,64}", response.headers["x-request-id"])
+
+
+CLINIC = "https://clinic.example"
+STRANGER = "https://stranger.example"
+
+
+@pytest.fixture(scope="module")
+def cors_server(
+    real_settings: Settings, real_embedder: SentenceTransformerEmbedder
+) -> Iterator[LiveServer]:
+    """The real app on real uvicorn, with one allowed cross-origin site."""
+    settings = real_settings.model_copy(update={"allowed_origins": [CLINIC]})
+    with LiveServer(create_app(settings, embedder=real_embedder)) as server:
+        yield server
+
+
+def _assert_security_headers(response: httpx.Response) -> None:
+    for name, value in BASE_HEADERS.items():
+        assert response.headers.get(name) == value, (name, response.headers)
+    assert response.headers.get("content-security-policy") == API_CSP
+    assert "server" not in response.headers
+    assert "set-cookie" not in response.headers
+    assert re.fullmatch(r"[A-Za-z0-9._-]{1,64}", response.headers.get("x-request-id", ""))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("path", "method"), [("/ask", "POST"), ("/search", "GET")])
+@pytest.mark.parametrize("origin", [CLINIC, STRANGER])
+def test_cors_preflights_carry_the_security_headers_for_allowed_and_other_origins(
+    cors_server: LiveServer, path: str, method: str, origin: str
+) -> None:
+    preflight = httpx.options(
+        f"{cors_server.url}{path}",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=30,
+    )
+    if origin == CLINIC:
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == CLINIC
+        assert method in preflight.headers["access-control-allow-methods"]
+    else:
+        assert preflight.status_code == 400  # Starlette's refusal of an unlisted origin
+        assert "access-control-allow-origin" not in preflight.headers
+    assert "access-control-allow-credentials" not in preflight.headers
+    _assert_security_headers(preflight)
+
+
+@pytest.mark.slow
+def test_a_guard_refusal_seen_cross_origin_carries_the_cors_grant_and_security_headers(
+    cors_server: LiveServer,
+) -> None:
+    """CORS sits inside the security headers but outside the body guard and rate limit, so the
+    widget on an allowed site can read a 415/413/429 and the refusal is still hardened."""
+    refused = httpx.post(
+        f"{cors_server.url}/ask",
+        content=b"question=hi",
+        headers={"Origin": CLINIC, "Content-Type": "text/plain"},
+        timeout=30,
+    )
+    assert refused.status_code == 415
+    assert refused.json()["error"]["code"] == "unsupported_media_type"
+    assert refused.headers["access-control-allow-origin"] == CLINIC
+    _assert_security_headers(refused)
 
 
 @pytest.mark.slow

@@ -302,7 +302,10 @@ def silence_access_log() -> None:
 def install_guards(app: FastAPI, settings: Settings) -> None:
     """Wire the guards in (call before the request log so they run inside it).
 
-    Order, outermost first: security headers → rate limit → body guard → routes.
+    Order, outermost first: security headers → CORS → rate limit → body guard → routes.
+    Every response, also a CORS preflight (which CORSMiddleware answers without calling
+    inward), passes out through the security headers; the CORS grant reaches the guards'
+    refusals too, so a widget on an allowed site can read them.
     """
     silence_access_log()
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
@@ -314,8 +317,9 @@ def install_guards(app: FastAPI, settings: Settings) -> None:
         )
     # The pages' policy is web.py's one constant (no inline script); it is also the default
     # for any HTML response that does not set its own. Imported late: web.py imports api.py.
-    from faqbot.web import CONTENT_SECURITY_POLICY
+    from faqbot.web import CONTENT_SECURITY_POLICY, add_cors
 
+    add_cors(app, settings)  # each add_middleware wraps the ones before it
     doc_paths = {p for p in (app.docs_url, app.redoc_url) if p}
     app.add_middleware(
         SecurityHeaders, doc_paths=frozenset(doc_paths), page_csp=CONTENT_SECURITY_POLICY

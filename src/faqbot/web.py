@@ -233,12 +233,18 @@ def _complete_search_schema(app: FastAPI, settings: Settings) -> None:
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
-    """Add the pages, the widget, /search, the /static files and CORS to the app."""
+    """Add the pages, the widget, /search and the /static files to the app (CORS: add_cors)."""
     app.include_router(router)
     _complete_search_schema(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+def add_cors(app: FastAPI, settings: Settings) -> None:
+    """CORS for the sites in FAQBOT_ALLOWED_ORIGINS: they may POST questions (and read
+    /search); never with credentials. security.install_guards calls this at its place in the
+    middleware order, inside the security headers (so preflights, which CORSMiddleware answers
+    itself, carry them too) and outside the guards (so an allowed site can read a 413/415/429)."""
     if settings.allowed_origins:
-        # Cross-origin sites may POST questions (and read /search); never with credentials.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.allowed_origins,
