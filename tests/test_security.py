@@ -86,11 +86,46 @@ def test_cors_preflights_carry_the_security_headers_for_allowed_and_other_origin
     )
     if origin == CLINIC:
         assert preflight.status_code == 200
+        assert preflight.text == "OK"  # Starlette's grant, unchanged
         assert preflight.headers["access-control-allow-origin"] == CLINIC
         assert method in preflight.headers["access-control-allow-methods"]
     else:
-        assert preflight.status_code == 400  # Starlette's refusal of an unlisted origin
+        assert preflight.status_code == 400
+        assert preflight.headers["content-type"] == "application/json"
+        error = preflight.json()["error"]
+        assert error["code"] == "cors_origin_not_allowed"
+        assert "FAQBOT_ALLOWED_ORIGINS" in error["message"]
+        assert set(preflight.json()) == {"error"} and set(error) == {"code", "message"}
         assert "access-control-allow-origin" not in preflight.headers
+    assert "access-control-allow-credentials" not in preflight.headers
+    _assert_security_headers(preflight)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("requested", "code", "named"),
+    [
+        ({"Access-Control-Request-Method": "DELETE"}, "cors_method_not_allowed", "GET, POST"),
+        (
+            {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-evil"},
+            "cors_headers_not_allowed",
+            "content-type",
+        ),
+    ],
+)
+def test_a_refused_preflight_from_an_allowed_origin_is_a_json_error_with_security_headers(
+    cors_server: LiveServer, requested: dict[str, str], code: str, named: str
+) -> None:
+    """The allowed site asks for a method or header faqbot does not allow: the one error shape,
+    saying what is allowed, instead of Starlette's plain-text "Disallowed CORS ..."."""
+    preflight = httpx.options(
+        f"{cors_server.url}/ask", headers={"Origin": CLINIC, **requested}, timeout=30
+    )
+    assert preflight.status_code == 400
+    assert preflight.headers["content-type"] == "application/json"
+    error = preflight.json()["error"]
+    assert error["code"] == code
+    assert named in error["message"]
     assert "access-control-allow-credentials" not in preflight.headers
     _assert_security_headers(preflight)
 

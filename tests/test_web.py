@@ -96,6 +96,22 @@ def test_other_origins_get_no_cors_grant(allowed: list[str]) -> None:
     assert "access-control-allow-origin" not in simple.headers
 
 
+def test_any_other_preflight_refusal_is_still_the_one_json_error_shape() -> None:
+    """A refusal with no specific message (private-network access, which faqbot never grants)
+    still gets the JSON shape rather than Starlette's text/plain."""
+    preflight = client(allowed_origins=[CLINIC]).options(
+        "/ask",
+        headers={
+            "Origin": CLINIC,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Private-Network": "true",
+        },
+    )
+    assert preflight.status_code == 400
+    assert preflight.json()["error"]["code"] == "cors_preflight_refused"
+    assert "access-control-allow-private-network" not in preflight.headers
+
+
 def test_allowed_origins_setting_is_comma_separated_and_survives_the_worker_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
