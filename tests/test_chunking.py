@@ -27,7 +27,27 @@ def test_every_passage_is_an_exact_substring_of_its_article_body() -> None:
 def test_bullets_become_separate_passages_without_their_marker() -> None:
     texts = [p.text for p in _passages()]
     assert any(t.startswith("Dissociation: Some individuals") for t in texts)
-    assert not any(t.startswith("- ") for t in texts)
+    items = [t for t in texts if "\n" not in t]  # whole lists are the multi-line passages
+    assert not any(t.startswith("- ") for t in items)
+
+
+def test_a_bullet_list_is_also_one_passage_holding_all_its_items() -> None:
+    passages = _passages()
+    item = next(p for p in passages if p.text.startswith("Treatment-Resistant Depression:"))
+    listed = next(p for p in passages if p.text.startswith("- Treatment-Resistant Depression:"))
+    assert listed.text.endswith("Patients in need of rapid relief from symptoms.")
+    assert "\n- Chronic Pain: Those who require" in listed.text
+    assert listed.section == item.section == "Who Is a Suitable Candidate? › Ideal Candidates"
+    assert passages.index(listed) == passages.index(item) - 1  # the list, then its items
+
+
+def test_a_list_never_spans_a_paragraph_or_a_heading() -> None:
+    body = "# T\n\n## A\n\n- one\n- two\n\nText.\n\n- three\n\n## B\n\n- four\n- five\n"
+    (article,) = load_articles(CORPUS)
+    texts = [p.text for p in chunk_article(replace(article, body=body, title="T"))]
+    assert "- one\n- two" in texts and "- four\n- five" in texts
+    assert not any("three" in t and t != "three" for t in texts)
+    assert not any("two" in t and "four" in t for t in texts)
 
 
 def test_passages_carry_the_heading_path_and_deepest_anchor() -> None:

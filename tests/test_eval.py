@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from faqbot.answer import Answerer, load_state
@@ -14,41 +16,45 @@ from .conftest import CORPUS, DEV_QUESTIONS
 
 pytestmark = pytest.mark.slow
 
-MIN_DEV_ACCURACY = 0.90  # issue 3's target; issue 4 raises the bar
-# What hybrid retrieval + the scope guard reach now (0.872 = 34/39; dense-only was 0.744):
-# a floor that keeps the gain, below the target that stays marked as not yet met.
-MIN_HYBRID_ACCURACY = 0.87
+MIN_DEV_ACCURACY = 0.90  # issue 3's target; issue 4 raises the bar to 0.97 (not met yet)
 MIN_FALLBACK_ACCURACY = 1.0  # every out-of-scope and advice question falls back
+# Questions we wrote from the article (used to compare retrieval designs, never to set a
+# threshold or a rule): a stand-in for the held-out set's other phrasings and topics.
+EXTRA_QUESTIONS = Path(__file__).parent / "data" / "extra_questions.jsonl"
+MIN_EXTRA_ACCURACY = 0.90
 
 
-def _report(real_settings: Settings, real_embedder: SentenceTransformerEmbedder) -> EvalReport:
+def _report(
+    real_settings: Settings, real_embedder: SentenceTransformerEmbedder, questions: Path
+) -> EvalReport:
     state = load_state(real_settings, CORPUS, real_settings.index_dir, real_embedder)
     answerer = Answerer(real_embedder, state, real_settings.candidates)
     bodies = {a.id: a.body for a in load_articles(CORPUS)}
-    return evaluate(answerer.ask, load_questions(DEV_QUESTIONS), bodies)
+    return evaluate(answerer.ask, load_questions(questions), bodies)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hybrid + scope guard reach 0.872: five answerable questions still get an intro or "
-    "boilerplate passage on top (alternate questions in front matter are the next lever)",
-)
 def test_dev_questions_meet_the_accuracy_target_with_every_emergency_caught(
     real_settings: Settings, real_embedder: SentenceTransformerEmbedder
 ) -> None:
-    report = _report(real_settings, real_embedder)
+    report = _report(real_settings, real_embedder, DEV_QUESTIONS)
     assert report.non_verbatim == 0
     assert report.missed_emergencies == 0
     assert report.false_emergencies == 0
     assert report.accuracy >= MIN_DEV_ACCURACY, report.as_dict()["wrong"]
 
 
-def test_hybrid_retrieval_keeps_its_gain_and_every_fallback(
+def test_every_dev_fallback_question_falls_back(
     real_settings: Settings, real_embedder: SentenceTransformerEmbedder
 ) -> None:
-    report = _report(real_settings, real_embedder)
-    assert report.non_verbatim == 0
-    assert report.missed_emergencies == 0 and report.false_emergencies == 0
+    report = _report(real_settings, real_embedder, DEV_QUESTIONS)
     right, total = report.kind_counts("fallback")
     assert right / total >= MIN_FALLBACK_ACCURACY, report.as_dict()["wrong"]
-    assert report.accuracy >= MIN_HYBRID_ACCURACY, report.as_dict()["wrong"]
+
+
+def test_questions_not_tuned_on_meet_the_target_too(
+    real_settings: Settings, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    report = _report(real_settings, real_embedder, EXTRA_QUESTIONS)
+    assert report.non_verbatim == 0
+    assert report.missed_emergencies == 0 and report.false_emergencies == 0
+    assert report.accuracy >= MIN_EXTRA_ACCURACY, report.as_dict()["wrong"]

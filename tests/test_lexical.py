@@ -36,6 +36,20 @@ def test_relative_scores_are_between_zero_and_one_and_zero_without_matches() -> 
     assert not index.relative_scores("what is it").any()
 
 
+def test_a_topic_word_the_corpus_never_uses_counts_as_unmatched() -> None:
+    index = LexicalIndex.build(TEXTS)
+    plain = index.relative_scores("nausea").max()
+    assert index.relative_scores("nausea eczema").max() < 0.7 * plain
+    assert index.relative_scores("nausea today").max() == pytest.approx(plain)  # everyday word
+
+
+def test_a_word_every_passage_shares_earns_no_full_lexical_score() -> None:
+    shared = [f"Ketamine {text}" for text in TEXTS]
+    index = LexicalIndex.build(shared)
+    assert index.relative_scores("ketamine").max() < 0.5
+    assert index.relative_scores("vomiting").max() == pytest.approx(1.0)
+
+
 def test_save_and_load_round_trip_without_pickle(tmp_path: Path) -> None:
     index = LexicalIndex.build(TEXTS)
     index.save(tmp_path / "lexical")

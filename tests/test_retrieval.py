@@ -48,3 +48,16 @@ def test_rank_scores_fall_with_rank_and_report_the_best_dense_cosine(tmp_path: P
     scores = [h.score for h in mixed]
     assert scores == sorted(scores, reverse=True)
     assert ranking.best_dense == float(index.dense_scores(vector).max())
+
+
+def test_no_ranking_shows_a_list_and_one_of_its_items_together(tmp_path: Path) -> None:
+    embedder = FakeEmbedder()
+    build_index(CORPUS, tmp_path, embedder)
+    index = load_published(tmp_path, embedder.model_name)
+    question = "who are ideal candidates for treatment-resistant depression and chronic pain"
+    hits = rank(index, embedder.encode([question]), question, 10, FusionConfig("bm25")).hits
+    texts = [h.passage.text for h in hits]
+    assert len(texts) == 10
+    assert any("Treatment-Resistant Depression" in t for t in texts)
+    for i, a in enumerate(texts):
+        assert not any(a in b or b in a for b in texts[i + 1 :]), a

@@ -10,7 +10,8 @@ import pytest
 
 from faqbot.chunking import chunk_article
 from faqbot.corpus import load_articles
-from faqbot.scope import ScopeGuard, zipf
+from faqbot.lexical import zipf
+from faqbot.scope import ScopeGuard
 
 from .conftest import CORPUS, FakeEmbedder
 

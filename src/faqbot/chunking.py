@@ -1,7 +1,10 @@
-"""Heading-aware chunking: an article body becomes verbatim passages, one per paragraph or bullet.
+"""Heading-aware chunking: an article body becomes verbatim passages, one per paragraph or bullet,
+plus one per bullet list as a whole.
 
-Every passage's text is sliced out of the body by offsets, never rebuilt, so it is an exact
-substring of the approved article by construction.
+A question about a list ("who are ideal candidates?", "what are the contraindications?") is
+answered by the whole list, a question about one item by that item. Every passage's text is
+sliced out of the body by offsets, never rebuilt, so it is an exact substring of the approved
+article by construction.
 """
 
 from __future__ import annotations
@@ -112,11 +115,43 @@ def passage_id(article_id: str, anchor: str, text: str) -> str:
     return f"{article_id}:{anchor}:{digest}"
 
 
+def list_spans(blocks: list[Block], body: str) -> list[Block]:
+    """Each run of two or more bullet items under the same headings, as one block.
+
+    Items belong to one list when nothing but their own lines lies between them; a paragraph or
+    a heading ends the list. The block starts at the first item's bullet mark, so every item of
+    the list reads "- …" (and a copied list stays a Markdown list).
+    """
+    spans: list[Block] = []
+    run: list[Block] = []
+
+    def close() -> None:
+        if len(run) > 1:
+            first, last = run[0], run[-1]
+            line_start = body.rfind("\n", 0, first.start) + 1
+            mark = line_start + len(body[line_start:]) - len(body[line_start:].lstrip(" \t"))
+            spans.append(Block(mark, last.end, first.line, first.headings, True))
+        run.clear()
+
+    for block in blocks:
+        if block.is_bullet and run and run[-1].headings == block.headings:
+            run.append(block)
+            continue
+        close()
+        if block.is_bullet:
+            run.append(block)
+    close()
+    return spans
+
+
 def chunk_article(article: Article) -> list[Passage]:
-    """All passages of one article, in reading order, each an exact substring of its body."""
+    """All passages of one article, in reading order (a whole list before its items), each an
+    exact substring of its body."""
     passages: list[Passage] = []
     seen: set[str] = set()
-    for block in parse_blocks(article.body):
+    blocks = parse_blocks(article.body)
+    ordered = sorted([*blocks, *list_spans(blocks, article.body)], key=lambda b: (b.start, -b.end))
+    for block in ordered:
         text = article.body[block.start : block.end]
         if not text.strip():  # an empty bullet ("- ") holds nothing to answer with
             continue
@@ -142,5 +177,13 @@ def chunk_article(article: Article) -> list[Passage]:
 
 
 def embedding_text(passage: Passage) -> str:
-    """What the encoder sees: the section path in front of the text (helps short passages)."""
-    return f"{passage.section}: {passage.text}"
+    """What the encoder sees: the article title and section path in front of the text.
+
+    The heading context helps short passages, and the title gives every passage its article's
+    subject: "Nausea and Vomiting: Some patients report nausea…" never names the drug it is
+    about, yet answers "can ketamine cause vomiting?". A passage outside any section (a corpus
+    of one-body articles, such as MedQuAD rows) reads "title: text".
+    """
+    if passage.section == passage.article_title:
+        return f"{passage.article_title}: {passage.text}"
+    return f"{passage.article_title}{SECTION_SEPARATOR}{passage.section}: {passage.text}"

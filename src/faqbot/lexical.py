@@ -33,6 +33,13 @@ LEXICAL_DIR = "lexical"
 META_FILE = "faqbot_lexical.json"
 BM25_K1 = 1.5
 BM25_B = 0.75
+GENERIC_ZIPF = 5.5  # words at least this common in English (zipf scale) carry no topic
+MIN_WORD = 3
+# A word's best BM25 score anywhere, as quantiles over the vocabulary: a typical word's (what an
+# unmatched topic word of a question would have scored) and a distinctive word's (the least a
+# question can be scored against).
+TYPICAL_QUANTILE = 0.25
+DISTINCTIVE_QUANTILE = 0.75
 Scores = npt.NDArray[np.float32]
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -233,6 +240,28 @@ def stem(word: str) -> str:
     return result
 
 
+@lru_cache(maxsize=8192)
+def zipf(word: str) -> float:
+    """How common a word is in general English (0 = unseen, 7 = 'the'), over simple variants."""
+    from wordfreq import zipf_frequency
+
+    forms = {word, stem(word)}
+    if len(word) > 4 and word.endswith("s"):
+        forms.add(word[:-1])
+    return max(zipf_frequency(f, "en") for f in forms)
+
+
+def is_topic_word(word: str) -> bool:
+    """A word that can say what a question is about: not a function word, a number or an
+    everyday English word."""
+    return (
+        word not in STOPWORDS
+        and len(word) >= MIN_WORD
+        and not any(c.isdigit() for c in word)
+        and zipf(word) < GENERIC_ZIPF
+    )
+
+
 def tokenize(text: str) -> list[str]:
     """The BM25 tokens of a text: content words, stemmed."""
     return [stem(w) for w in words(text) if w not in STOPWORDS]
@@ -256,6 +285,11 @@ class LexicalIndex:
             [data[a:b].max() if b > a else 0.0 for a, b in itertools.pairwise(indptr)],
             dtype=np.float32,
         )
+        reached = self._token_max[self._token_max > 0]
+        self._typical = float(np.quantile(reached, TYPICAL_QUANTILE)) if reached.size else 0.0
+        self._distinctive = (
+            float(np.quantile(reached, DISTINCTIVE_QUANTILE)) if reached.size else 0.0
+        )
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
@@ -272,16 +306,25 @@ class LexicalIndex:
         return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
 
     def relative_scores(self, query: str) -> Scores:
-        """BM25 scores divided by the most this question's words can score anywhere, in [0, 1].
+        """BM25 scores relative to what the question asks for, in [0, 1].
 
-        Scale-free across corpora, and small when the question only shares common words.
+        The denominator is the most this question's words could score: each word the corpus
+        uses counts its best score anywhere, and each topic word the corpus never uses counts a
+        typical word's best score that no passage reaches. So "can patients drive after an
+        infusion?" gets little credit for matching "patients" and "infusion" when "drive" is
+        what it asks about. The denominator is never below a distinctive word's best score, so
+        a question made only of words every passage shares ("what is ketamine?") does not give
+        every passage a full lexical score.
         """
         ids = self._bm25.get_tokens_ids(tokenize(query))
-        if not ids:
+        known = self._bm25.vocab_dict
+        unmatched = {w for w in words(query) if is_topic_word(w) and stem(w) not in known}
+        attainable = float(self._token_max[ids].sum()) + self._typical * len(unmatched)
+        denominator = max(attainable, self._distinctive)
+        if not ids or denominator <= 0:
             return np.zeros(self.documents, dtype=np.float32)
-        attainable = float(self._token_max[ids].sum())
         raw = np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
-        return raw / attainable if attainable > 0 else raw * 0
+        return raw / denominator
 
     def save(self, folder: Path) -> None:
         """bm25s's own files (JSON + .npy without pickle) plus a small record of ours."""

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from faqbot.embedding import Vectors
 from faqbot.index import PassageIndex
-from faqbot.models import Hit
+from faqbot.models import Hit, Passage
 
 Fusion = Literal["mix", "rrf", "dense", "bm25"]
 FUSIONS: tuple[Fusion, ...] = ("mix", "rrf", "dense", "bm25")
@@ -66,13 +66,29 @@ class Ranking:
     best_dense: float
 
 
+def _overlaps(a: Passage, b: Passage) -> bool:
+    """One passage holds the other (a whole list and one of its items)."""
+    return a.article_id == b.article_id and (a.text in b.text or b.text in a.text)
+
+
 def rank(
     index: PassageIndex, vector: Vectors, question: str, k: int, config: FusionConfig
 ) -> Ranking:
-    """The k best passages for one question, best first, each scored by the fused score."""
+    """The k best passages for one question, best first, each scored by the fused score.
+
+    A passage that overlaps a better one (a list item under its whole list, or the list under
+    its best item) is left out, so no answer shows the same sentence twice.
+    """
     dense = index.dense_scores(vector)
     lexical = index.lexical.relative_scores(question)
     fused = fused_scores(dense, lexical, config)
-    order = np.argsort(-fused, kind="stable")[:k]
+    hits: list[Hit] = []
+    for i in np.argsort(-fused, kind="stable"):
+        passage = index.passages[i]
+        if any(_overlaps(passage, h.passage) for h in hits):
+            continue
+        hits.append(Hit(passage, float(fused[i])))
+        if len(hits) == k:
+            break
     best = float(dense.max()) if len(dense) else 0.0
-    return Ranking([Hit(index.passages[i], float(fused[i])) for i in order], best)
+    return Ranking(hits, best)

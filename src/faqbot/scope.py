@@ -26,16 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from faqbot.embedding import Embedder, Vectors
-from faqbot.lexical import STOPWORDS, stem, words
+from faqbot.lexical import GENERIC_ZIPF, MIN_WORD, STOPWORDS, stem, words, zipf
 from faqbot.models import Passage
 
-GENERIC_ZIPF = 5.5  # words at least this common in English (zipf scale) carry no topic
-MIN_WORD = 3
 COMPOUND_HEAD = 4  # "pain" may start "painkillers" ...
 COMPOUND_TAIL = 4  # ... when at least this much word follows it
 
@@ -47,17 +44,6 @@ class ScopeVerdict:
     in_scope: bool
     gap: float
     unknown_terms: int
-
-
-@lru_cache(maxsize=8192)
-def zipf(word: str) -> float:
-    """How common a word is in general English (0 = unseen, 7 = 'the'), over simple variants."""
-    from wordfreq import zipf_frequency
-
-    forms = {word, stem(word)}
-    if len(word) > 4 and word.endswith("s"):
-        forms.add(word[:-1])
-    return max(zipf_frequency(f, "en") for f in forms)
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
