@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from faqbot.chunking import chunk_article, passage_id, slugify
+from faqbot.chunking import chunk_article, list_members, passage_id, slugify
 from faqbot.corpus import load_articles
 
 from .conftest import CORPUS
@@ -39,6 +39,16 @@ def test_a_bullet_list_is_also_one_passage_holding_all_its_items() -> None:
     assert "\n- Chronic Pain: Those who require" in listed.text
     assert listed.section == item.section == "Who Is a Suitable Candidate? › Ideal Candidates"
     assert passages.index(listed) == passages.index(item) - 1  # the list, then its items
+
+
+def test_each_whole_list_knows_its_own_items_and_nothing_else() -> None:
+    passages = _passages()
+    members = list_members(passages)
+    assert len(members) == 5  # side effects, long-term risks, candidates, contraindications, refs
+    for row, items in members.items():
+        assert passages[row].text.startswith("- ")
+        assert len(items) == passages[row].text.count("\n- ") + 1
+        assert all(passages[i].anchor == passages[row].anchor for i in items)
 
 
 def test_a_list_never_spans_a_paragraph_or_a_heading() -> None:

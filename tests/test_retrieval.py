@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from faqbot.build import build_index
 from faqbot.index import load_published
-from faqbot.retrieval import FusionConfig, fused_scores, rank
+from faqbot.retrieval import FusionConfig, fused_scores, lift_lists, rank
 
 from .conftest import CORPUS, FakeEmbedder
 
@@ -61,3 +62,10 @@ def test_no_ranking_shows_a_list_and_one_of_its_items_together(tmp_path: Path) -
     assert any("Treatment-Resistant Depression" in t for t in texts)
     for i, a in enumerate(texts):
         assert not any(a in b or b in a for b in texts[i + 1 :]), a
+
+
+def test_a_list_matches_words_at_least_as_well_as_its_best_item() -> None:
+    lexical = np.array([0.2, 0.9, 0.1, 0.4], dtype=np.float32)  # row 0 is the list of 1 and 2
+    lifted = lift_lists(lexical, {0: [1, 2]})
+    assert lifted.tolist() == pytest.approx([0.9, 0.9, 0.1, 0.4])
+    assert lexical[0] == pytest.approx(0.2)  # the input is left alone

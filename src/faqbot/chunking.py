@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from faqbot.models import Article, Passage
@@ -174,6 +174,26 @@ def chunk_article(article: Article) -> list[Passage]:
             )
         )
     return passages
+
+
+def list_members(passages: Sequence[Passage]) -> dict[int, list[int]]:
+    """Row of each whole-list passage → rows of its own items (same article and section).
+
+    A whole list is the one kind of passage that starts at a bullet mark (an item starts after
+    its mark); its items are the passages of its section that it contains.
+    """
+    by_section: dict[tuple[str, str], list[int]] = {}
+    for row, passage in enumerate(passages):
+        by_section.setdefault((passage.article_id, passage.anchor), []).append(row)
+    members: dict[int, list[int]] = {}
+    for row, passage in enumerate(passages):
+        if not _BULLET.match(passage.text):
+            continue
+        section = by_section[(passage.article_id, passage.anchor)]
+        items = [r for r in section if r != row and passages[r].text in passage.text]
+        if items:
+            members[row] = items
+    return members
 
 
 def embedding_text(passage: Passage) -> str:

@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from faqbot import __version__
 from faqbot.ann import IndexChoice, IndexPolicy, build_vector_index, read_vector_index
+from faqbot.chunking import list_members
 from faqbot.embedding import Vectors
 from faqbot.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from faqbot.lexical import LEXICAL_DIR, TOKENIZER, LexicalIndex, build_lexical
@@ -77,6 +78,7 @@ class PassageIndex:
         self.passages = passages
         self._faiss = vectors
         self.lexical = lexical or build_lexical(passages)
+        self.list_items = list_members(passages)
         self._matrix: npt.NDArray[np.float32] | None = None
 
     @property

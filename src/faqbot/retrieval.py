@@ -66,6 +66,20 @@ class Ranking:
     best_dense: float
 
 
+def lift_lists(lexical: Floats, list_items: dict[int, list[int]]) -> Floats:
+    """A whole list matches a question's words at least as well as its best item does.
+
+    BM25 normalises by length, so a list scores below its own items for the words of one of
+    them; the dense side then decides between the list and the item.
+    """
+    if not list_items:
+        return lexical
+    lifted = lexical.copy()
+    for row, items in list_items.items():
+        lifted[row] = max(lifted[row], float(lexical[items].max()))
+    return lifted
+
+
 def _overlaps(a: Passage, b: Passage) -> bool:
     """One passage holds the other (a whole list and one of its items)."""
     return a.article_id == b.article_id and (a.text in b.text or b.text in a.text)
@@ -80,7 +94,7 @@ def rank(
     its best item) is left out, so no answer shows the same sentence twice.
     """
     dense = index.dense_scores(vector)
-    lexical = index.lexical.relative_scores(question)
+    lexical = lift_lists(index.lexical.relative_scores(question), index.list_items)
     fused = fused_scores(dense, lexical, config)
     hits: list[Hit] = []
     for i in np.argsort(-fused, kind="stable"):

@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     fusion: Literal["mix", "rrf", "dense", "bm25"] = Field(
         "mix", description="How dense and BM25 rankings are fused (see retrieval.py)."
     )
-    lexical_weight: float = Field(0.4, ge=0.0, description="BM25 weight in the 'mix' fusion.")
+    lexical_weight: float = Field(0.5, ge=0.0, description="BM25 weight in the 'mix' fusion.")
     rrf_k: int = Field(60, ge=1, description="k of reciprocal-rank fusion ('rrf').")
     scope_limit: float | None = Field(
         0.45,
