@@ -129,10 +129,16 @@ def markdown(results: dict[str, Any]) -> str:
         )
         mem = http["memory"]
         w1 = mem["one_worker"]["workers"][0]
+        served = results.get("served")
+        loaded = (
+            f"the whole MedQuAD build ({served['passages']} passages)"
+            if served
+            else f"the MedQuAD index ({results.get('build', {}).get('passages', '?')} passages)"
+        )
         lines += [
             "",
             f"Encoder-bound ceiling: {http['encoder_bound_ceiling_req_per_s']} req/s (cores ÷ floor p50).",
-            f"Memory with the MedQuAD index loaded: 1 worker RSS {w1['rss_mb']} MB, PSS {w1['pss_mb']} MB "
+            f"Memory with {loaded} loaded: 1 worker RSS {w1['rss_mb']} MB, PSS {w1['pss_mb']} MB "
             f"(private {w1['private_mb']} MB); 2 workers PSS total {mem['two_workers']['total_pss_mb']} MB "
             f"→ the second adds {mem['second_worker_adds_pss_mb']} MB.",
         ]

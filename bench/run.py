@@ -85,6 +85,12 @@ def _dev_accuracy(workdir: Path, reference: Any) -> Any:
     return accuracy
 
 
+def _passages(index_dir: Path) -> int:
+    from faqbot.index import load_published
+
+    return len(load_published(index_dir, DEFAULT_MODEL).passages)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny settings: harness smoke test")
@@ -93,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         "--medquad-passages",
         type=int,
         help="use only the first N MedQuAD passages (default: all; --quick: 600)",
+    )
+    parser.add_argument(
+        "--served",
+        type=Path,
+        help="serve this whole MedQuAD build in the in-process, HTTP and memory sections: the "
+        "folder (corpus/ + index/) that `bench/incremental_build.py --keep DIR` leaves (the "
+        "build section's own sample is capped by time; this is the full 16k corpus)",
     )
     parser.add_argument("--skip-http", action="store_true", help="leave out the HTTP section")
     parser.add_argument("--skip-scale", action="store_true", help="leave out index scale")
@@ -132,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         results["build"] = figures
         done("build", t)
+        if args.served is not None:
+            corpus, index = args.served / "corpus", args.served / "index"
+            results["served"] = {"corpus": str(args.served), "passages": _passages(index)}
 
         if not args.skip_scale:  # FAISS only: before the encoder-heavy sections
             t = section("index_scale")
