@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faqbot.embedding import Embedder
+from faqbot.lexical import STOPWORDS
 from faqbot.unanswered import PLACEHOLDER
 
 # Average cosine distance under which groups merge. With MiniLM, questions on one subject
@@ -25,105 +26,22 @@ DISTANCE_THRESHOLD = 0.55
 MIN_TOPIC_SIZE = 2
 LABEL_WORDS = 3
 TOKEN = re.compile(r"[^\W\d_]{3,}")
-STOPWORDS = frozenset(
+# Words every question uses (greetings, asking verbs) name no topic; lexical's list has the
+# function words. (TOKEN never yields an apostrophe, so contractions need no entry.)
+LABEL_STOPWORDS = STOPWORDS | frozenset(
     [
-        "about",
-        "after",
-        "again",
-        "also",
-        "and",
-        "any",
-        "are",
-        "can",
-        "could",
-        "does",
-        "doing",
-        "for",
-        "from",
-        "get",
-        "have",
-        "having",
-        "her",
-        "his",
-        "how",
-        "into",
-        "its",
-        "just",
-        "like",
-        "may",
-        "might",
-        "more",
-        "much",
-        "not",
-        "now",
-        "off",
-        "one",
-        "our",
-        "out",
-        "over",
-        "should",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "too",
-        "under",
-        "very",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "i'm",
-        "i've",
-        "can't",
-        "don't",
-        "what's",
-        "there's",
-        "before",
-        "during",
-        "each",
-        "other",
-        "only",
-        "same",
-        "been",
-        "being",
-        "did",
-        "has",
-        "had",
-        "ask",
-        "need",
-        "want",
-        "know",
-        "tell",
-        "please",
-        "thanks",
-        "thank",
         "anyone",
+        "anything",
+        "ask",
+        "hello",
+        "know",
+        "like",
+        "need",
+        "one",
         "someone",
         "something",
-        "anything",
-        "okay",
-        "hello",
+        "tell",
+        "want",
     ]
 )
 
@@ -145,7 +63,7 @@ def label_words(texts: Sequence[str], n: int = LABEL_WORDS, min_questions: int =
     counts: Counter[str] = Counter()
     for text in texts:
         words = {w.lower() for w in TOKEN.findall(PLACEHOLDER.sub(" ", text))}
-        counts.update(w for w in words if w not in STOPWORDS)
+        counts.update(w for w in words if w not in LABEL_STOPWORDS)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [w for w, c in ranked if c >= min_questions][:n]
 
