@@ -26,38 +26,9 @@ from faqbot.api import create_app
 from faqbot.build import build_index
 from faqbot.embedding import SentenceTransformerEmbedder
 from faqbot.settings import DEFAULT_MODEL, Settings
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, READ_RENDER, WATCH_RENDER
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-WATCH = """() => {
-  const log = document.querySelector('faqbot-widget-host').shadowRoot.querySelector('[role=log]');
-  window.__render = new Promise((resolve) => {
-    const seen = new MutationObserver((records) => {
-      for (const record of records) for (const node of record.addedNodes) {
-        if (node.nodeType === 1 && node.classList.contains('response')) {
-          const inserted = performance.now();
-          seen.disconnect();
-          requestAnimationFrame(() => resolve({inserted, frame: performance.now()}));
-        }
-      }
-    });
-    seen.observe(log, {childList: true});
-  });
-}"""
-READ = """async () => {
-  const marks = await window.__render;
-  const asks = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/ask'));
-  const req = asks[asks.length - 1];
-  return {ask_ms: req.responseEnd - req.startTime,
-          dom_ms: marks.inserted - req.responseEnd, frame_ms: marks.frame - req.responseEnd};
-}"""
 
 
 def main() -> None:
@@ -83,20 +54,18 @@ def main() -> None:
         port = server.servers[0].sockets[0].getsockname()[1]
         samples = []
         with sync_playwright() as driver:
-            browser = driver.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-            )
+            browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/")
             host = page.locator("faqbot-widget-host")
             host.get_by_role("button", name="Ask a question about our articles").click()
             box = host.get_by_role("textbox", name="Your question")
             for n, question in enumerate(questions, start=1):
-                page.evaluate(WATCH)
+                page.evaluate(WATCH_RENDER)
                 box.fill(question)
                 box.press("Enter")
                 expect(host.locator("[role=log] > .response, [role=log] > .error")).to_have_count(n)
-                samples.append(page.evaluate(READ))
+                samples.append(page.evaluate(READ_RENDER))
             browser.close()
         server.should_exit = True
         thread.join(timeout=10)

@@ -24,6 +24,7 @@ from faqbot.embedding import SentenceTransformerEmbedder
 from faqbot.settings import Settings
 
 from ..conftest import CORPUS, LiveServer
+from .chromium import READ_RENDER, WATCH_RENDER
 from .conftest import PHONE, PageErrors
 from .widget import (
     LAUNCHER_NAME,
@@ -170,32 +171,6 @@ def no_xss_ran(page: Page) -> None:
 
 def shot(page: Page, artifacts: Path, name: str) -> None:
     page.screenshot(path=artifacts / f"widget-{name}.png")
-
-
-# Render time: the moment the answer's node is inserted, and the next frame after it, against
-# the browser's own Resource Timing for the /ask request (so /ask latency is taken out).
-WATCH_RENDER = """() => {
-  const log = document.querySelector('faqbot-widget-host').shadowRoot.querySelector('[role=log]');
-  window.__render = new Promise((resolve) => {
-    const seen = new MutationObserver((records) => {
-      for (const record of records) for (const node of record.addedNodes) {
-        if (node.nodeType === 1 && node.classList.contains('response')) {
-          const inserted = performance.now();
-          seen.disconnect();
-          requestAnimationFrame(() => resolve({inserted, frame: performance.now()}));
-        }
-      }
-    });
-    seen.observe(log, {childList: true});
-  });
-}"""
-READ_RENDER = """async () => {
-  const marks = await window.__render;
-  const asks = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/ask'));
-  const req = asks[asks.length - 1];
-  return {ask_ms: req.responseEnd - req.startTime,
-          dom_ms: marks.inserted - req.responseEnd, frame_ms: marks.frame - req.responseEnd};
-}"""
 
 
 def test_question_gets_verbatim_passages_with_source_links_and_the_disclaimer(
