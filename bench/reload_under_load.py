@@ -30,13 +30,6 @@ RESULTS = REPO / "bench" / "results" / "reload_under_load.json"
 CLIENTS = 16
 CYCLES = 10
 TOKEN = "bench-token"
-MARKER = "during which a controlled dose of ketamine is infused into the bloodstream."
-QUESTIONS = (
-    "How long is each ketamine session?",
-    "Is the infusion given through an IV?",
-    "What are the short-term side effects?",
-    "Who should avoid ketamine infusions?",
-)
 
 
 def main() -> int:
@@ -48,9 +41,9 @@ def main() -> int:
     from faqbot.api import create_app
     from faqbot.build import build_index
     from faqbot.embedding import SentenceTransformerEmbedder
-    from faqbot.index import PASSAGES_FILE, VERSIONS_DIR, read_passages
     from faqbot.settings import DEFAULT_MODEL, Settings
     from tests.conftest import LiveServer
+    from tests.reload_clients import Tally, mixed_versions, revise, start_clients
 
     work = Path(tempfile.mkdtemp(prefix="faqbot-bench-reload-"))
     corpus, index = work / "corpus", work / "index"
@@ -66,52 +59,17 @@ def main() -> int:
     )
     article = corpus / "ketamine-infusions.md"
 
-    lock = threading.Lock()
-    ok = 0
-    failures: list[str] = []
-    latencies: list[float] = []
-    seen: list[tuple[str, tuple[tuple[str, str], ...]]] = []
-    stop = threading.Event()
-
-    def client(offset: int, url: str) -> None:
-        nonlocal ok
-        with httpx.Client(base_url=url, timeout=60) as http:
-            n = offset
-            while not stop.is_set():
-                n += 1
-                started = time.perf_counter()
-                try:
-                    reply = http.post("/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]})
-                    elapsed = time.perf_counter() - started
-                    body = reply.json()
-                    if reply.status_code != 200:
-                        raise RuntimeError(f"HTTP {reply.status_code}")
-                    passages = tuple((p["id"], p["text"]) for p in body["passages"])
-                    with lock:
-                        ok += 1
-                        latencies.append(elapsed)
-                        seen.append((body["index_version"], passages))
-                except Exception as exc:
-                    with lock:
-                        failures.append(f"{type(exc).__name__}: {exc}")
-
+    tally, stop = Tally(), threading.Event()
     reload_seconds: list[float] = []
     with LiveServer(create_app(settings, embedder=embedder)) as server:
-        threads = [
-            threading.Thread(target=client, args=(i, server.url), daemon=True)
-            for i in range(CLIENTS)
-        ]
         started = time.perf_counter()
-        for thread in threads:
-            thread.start()
+        threads = start_clients(server.url, CLIENTS, stop, tally)
         for cycle in range(1, CYCLES + 1):
             # spread the cycles over the run
             time.sleep(
                 max(0.0, started + cycle * args.seconds / (CYCLES + 1) - time.perf_counter())
             )
-            text = article.read_text("utf-8")
-            old = MARKER if cycle == 1 else MARKER.replace(".", f" (rev {cycle - 1}).")
-            article.write_text(text.replace(old, MARKER.replace(".", f" (rev {cycle}).")))
+            revise(article, cycle)
             version = build_index(corpus, index, embedder).manifest.version
             published = time.perf_counter()
             versions.append(version)
@@ -130,24 +88,20 @@ def main() -> int:
             thread.join(timeout=60)
         seconds = time.perf_counter() - started
 
-    by_version = {
-        v: {(p.id, p.text) for p in read_passages(index / VERSIONS_DIR / v / PASSAGES_FILE)}
-        for v in versions
-    }
-    mixed = sum(1 for v, ids in seen if v not in by_version or not set(ids) <= by_version[v])
-    latencies.sort()
+    mixed = len(mixed_versions(tally.seen, index, versions))
+    latencies = sorted(tally.latencies)
     figures = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {platform.python_version()}",
         "clients": CLIENTS,
         "cycles": CYCLES,
         "seconds": round(seconds, 1),
-        "requests_ok": ok,
-        "requests_failed": len(failures),
-        "failures_sample": failures[:5],
+        "requests_ok": tally.ok,
+        "requests_failed": len(tally.failures),
+        "failures_sample": tally.failures[:5],
         "mixed_version_responses": mixed,
-        "versions_served": len({v for v, _ in seen}),
-        "requests_per_s": round(ok / seconds, 1),
+        "versions_served": len({v for v, _ in tally.seen}),
+        "requests_per_s": round(tally.ok / seconds, 1),
         "latency_p50_ms": round(statistics.median(latencies) * 1000, 1),
         "latency_p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1),
         "latency_max_ms": round(latencies[-1] * 1000, 1),
@@ -158,7 +112,7 @@ def main() -> int:
     args.output.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(figures, indent=2))
     shutil.rmtree(work, ignore_errors=True)
-    return 0 if not failures and not mixed else 1
+    return 0 if not tally.failures and not mixed else 1
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -17,10 +16,10 @@ import pytest
 from faqbot.api import create_app
 from faqbot.build import build_index
 from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.index import PASSAGES_FILE, VERSIONS_DIR, read_passages
 from faqbot.settings import Settings
 
 from .conftest import LiveServer
+from .reload_clients import Tally, mixed_versions, revise, start_clients
 
 pytestmark = pytest.mark.slow
 
@@ -28,45 +27,6 @@ CLIENTS = 16
 CYCLES = 10
 TOKEN = "load-test-token"
 ARTICLE = "ketamine-infusions.md"
-MARKER = "during which a controlled dose of ketamine is infused into the bloodstream."
-QUESTIONS = (
-    "How long is each ketamine session?",
-    "Is the infusion given through an IV?",
-    "What are the short-term side effects?",
-    "Who should avoid ketamine infusions?",
-)
-
-
-@dataclass
-class Tally:
-    ok: int = 0
-    failures: list[str] = field(default_factory=list)
-    latencies: list[float] = field(default_factory=list)
-    seen: list[tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def client(url: str, stop: threading.Event, tally: Tally, offset: int) -> None:
-    with httpx.Client(base_url=url, timeout=60) as http:
-        n = offset
-        while not stop.is_set():
-            question = QUESTIONS[n % len(QUESTIONS)]
-            n += 1
-            started = time.perf_counter()
-            try:
-                reply = http.post("/ask", json={"question": question})
-                elapsed = time.perf_counter() - started
-                body = reply.json()
-                if reply.status_code != 200:
-                    raise RuntimeError(f"HTTP {reply.status_code}: {body}")
-                passages = tuple((p["id"], p["text"]) for p in body["passages"])
-                with tally.lock:
-                    tally.ok += 1
-                    tally.latencies.append(elapsed)
-                    tally.seen.append((body["index_version"], passages))
-            except Exception as exc:  # every failure is counted, none is retried
-                with tally.lock:
-                    tally.failures.append(f"{type(exc).__name__}: {exc}")
 
 
 def test_ten_publish_and_reload_cycles_under_load_fail_no_request(
@@ -85,19 +45,11 @@ def test_ten_publish_and_reload_cycles_under_load_fail_no_request(
     article = corpus_copy / ARTICLE
     tally, stop = Tally(), threading.Event()
     with LiveServer(create_app(settings, embedder=real_embedder)) as server:
-        threads = [
-            threading.Thread(target=client, args=(server.url, stop, tally, i), daemon=True)
-            for i in range(CLIENTS)
-        ]
         started = time.perf_counter()
-        for thread in threads:
-            thread.start()
+        threads = start_clients(server.url, CLIENTS, stop, tally)
         try:
             for cycle in range(1, CYCLES + 1):
-                text = article.read_text("utf-8")
-                marker = MARKER if cycle == 1 else MARKER.replace(".", f" (rev {cycle - 1}).")
-                new = MARKER.replace(".", f" (rev {cycle}).")
-                article.write_text(text.replace(marker, new), encoding="utf-8")
+                revise(article, cycle)
                 version = build_index(corpus_copy, index, real_embedder).manifest.version
                 versions.append(version)
                 if cycle % 2 == 0:
@@ -120,11 +72,7 @@ def test_ten_publish_and_reload_cycles_under_load_fail_no_request(
                 thread.join(timeout=60)
         seconds = time.perf_counter() - started
 
-    passages = {
-        v: {(p.id, p.text) for p in read_passages(index / VERSIONS_DIR / v / PASSAGES_FILE)}
-        for v in versions
-    }
-    mixed = [(v, ids) for v, ids in tally.seen if v not in passages or not set(ids) <= passages[v]]
+    mixed = mixed_versions(tally.seen, index, versions)
     served = {v for v, _ in tally.seen}
     latencies = sorted(tally.latencies)
     print(
