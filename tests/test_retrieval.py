@@ -9,7 +9,7 @@ import pytest
 
 from faqbot.build import build_index
 from faqbot.index import load_published
-from faqbot.retrieval import FusionConfig, fused_scores, lift_lists, rank
+from faqbot.retrieval import FusionConfig, best_first, fused_scores, lift_lists, rank
 
 from .conftest import CORPUS, FakeEmbedder
 
@@ -69,3 +69,11 @@ def test_a_list_matches_words_at_least_as_well_as_its_best_item() -> None:
     lifted = lift_lists(lexical, {0: [1, 2]})
     assert lifted.tolist() == pytest.approx([0.9, 0.9, 0.1, 0.4])
     assert lexical[0] == pytest.approx(0.2)  # the input is left alone
+
+
+def test_best_first_matches_a_full_stable_sort_including_ties() -> None:
+    rng = np.random.default_rng(7)
+    scores = rng.integers(0, 50, size=2000).astype(np.float32)  # many ties
+    full = np.argsort(-scores, kind="stable")
+    for want in (1, 10, 40, 1999, 2000, 5000):
+        assert best_first(scores, want).tolist() == full[: min(want, 2000)].tolist()

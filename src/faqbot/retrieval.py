@@ -25,6 +25,7 @@ from faqbot.models import Hit, Passage
 Fusion = Literal["mix", "rrf", "dense", "bm25"]
 FUSIONS: tuple[Fusion, ...] = ("mix", "rrf", "dense", "bm25")
 Floats = npt.NDArray[np.float32]
+CANDIDATE_FACTOR = 4  # rows ranked per wanted hit, leaving room for overlapping lists/items
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,35 @@ def rank(
     lexical = lift_lists(index.lexical.relative_scores(question), index.list_items)
     fused = fused_scores(dense, lexical, config)
     hits: list[Hit] = []
-    for i in np.argsort(-fused, kind="stable"):
-        passage = index.passages[i]
-        if any(_overlaps(passage, h.passage) for h in hits):
-            continue
-        hits.append(Hit(passage, float(fused[i])))
-        if len(hits) == k:
+    want = CANDIDATE_FACTOR * k
+    while True:
+        hits.clear()
+        for i in best_first(fused, want):
+            passage = index.passages[i]
+            if any(_overlaps(passage, h.passage) for h in hits):
+                continue
+            hits.append(Hit(passage, float(fused[i])))
+            if len(hits) == k:
+                break
+        if len(hits) == k or want >= len(fused):
             break
+        want = len(fused)  # overlaps ate the candidates: rank everything (rare)
     best = float(dense.max()) if len(dense) else 0.0
     return Ranking(hits, best)
+
+
+def best_first(scores: Floats, want: int) -> npt.NDArray[np.int64]:
+    """The rows of the `want` highest scores, best first (ties keep reading order).
+
+    A partial selection, then a sort of only those: a full sort of every passage's score cost
+    more than the rest of a cached question's search on 16k passages.
+    """
+    if want <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if want >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    kth = -np.partition(-scores, want - 1)[want - 1]  # the want-th highest score
+    above = np.flatnonzero(scores > kth)
+    tied = np.flatnonzero(scores == kth)[: want - len(above)]  # earliest rows first, as a sort
+    top = np.concatenate([above, tied])
+    return top[np.lexsort((top, -scores[top]))]

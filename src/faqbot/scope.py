@@ -64,7 +64,12 @@ class ScopeGuard:
     ) -> None:
         self.vocabulary = frozenset(corpus_words)
         self.stems = frozenset(stem(w) for w in self.vocabulary)
-        self._heads = tuple(w for w in self.vocabulary if len(w) >= COMPOUND_HEAD)
+        # Look-ups by key, not scans: a 16k-passage corpus has tens of thousands of words.
+        self._heads = frozenset(w for w in self.vocabulary if len(w) >= COMPOUND_HEAD)
+        self._stems_by_prefix: dict[str, list[str]] = {}
+        for t in self.stems:
+            if len(t) >= 5:
+                self._stems_by_prefix.setdefault(t[:4], []).append(t)
         self._content = sorted(
             w for w in self.vocabulary if w not in STOPWORDS and len(w) >= MIN_WORD
         )
@@ -88,10 +93,11 @@ class ScopeGuard:
         s = stem(word)
         if s in self.stems:
             return True
-        if any(word.startswith(h) and len(word) - len(h) >= COMPOUND_TAIL for h in self._heads):
+        heads = range(COMPOUND_HEAD, len(word) - COMPOUND_TAIL + 1)  # "pain" + "killers"
+        if any(word[:n] in self._heads for n in heads):
             return True
         return len(s) >= 5 and any(
-            len(t) >= 5 and t[:4] == s[:4] and _one_edit_apart(s, t) for t in self.stems
+            _one_edit_apart(s, t) for t in self._stems_by_prefix.get(s[:4], ())
         )
 
     def unknown_terms(self, question: str) -> list[str]:
