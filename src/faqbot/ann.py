@@ -43,6 +43,10 @@ KMEANS_ITERATIONS = 10
 # over flat search to be worth its recall loss, and the build is refused instead.
 MAX_PROBE_FRACTION = 1 / 8
 MMAP_FLAGS = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
+# The recall gate holds the mean recall minus this many standard errors to the floor: the
+# smallest nprobe whose *measured* mean just meets it falls short on other questions (measured:
+# 0.9735 on held-out MedQuAD questions at 1M vectors after tuning to 0.98).
+RECALL_STANDARD_ERRORS = 2.0
 
 
 @dataclass(frozen=True)
@@ -171,13 +175,28 @@ def exact_neighbours(queries: Vectors, vectors: Vectors, k: int) -> np.ndarray:
     return np.asarray(ids)
 
 
-def recall_at_k(found: np.ndarray, exact: np.ndarray) -> float:
-    """Mean share of each query's exact top-k that the approximate search also returned."""
+def recall_per_query(found: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """Each query's share of its exact top-k that the approximate search also returned."""
     k = exact.shape[1]
     hits = [
         len(set(f[f >= 0].tolist()) & set(e.tolist())) for f, e in zip(found, exact, strict=True)
     ]
-    return float(np.mean(hits) / k) if hits else 1.0
+    return np.asarray(hits, dtype=np.float64) / k
+
+
+def recall_at_k(found: np.ndarray, exact: np.ndarray) -> float:
+    """Mean share of each query's exact top-k that the approximate search also returned."""
+    per_query = recall_per_query(found, exact)
+    return float(per_query.mean()) if per_query.size else 1.0
+
+
+def recall_lower_bound(per_query: np.ndarray) -> float:
+    """The mean recall less RECALL_STANDARD_ERRORS standard errors: what other questions of
+    the same kind can be counted on to reach, not just the probes that were measured."""
+    if per_query.size < 2:
+        return float(per_query.mean()) if per_query.size else 1.0
+    spread = float(per_query.std(ddof=1)) / np.sqrt(per_query.size)
+    return float(per_query.mean()) - RECALL_STANDARD_ERRORS * spread
 
 
 def tune_nprobe(
@@ -188,27 +207,31 @@ def tune_nprobe(
     questions: Vectors | None = None,
 ) -> tuple[int, float]:
     """The smallest power-of-two nprobe whose recall@10 meets the floor on every probe set
-    (synthetic probes, and real questions when given); returns it with the worst recall."""
+    (synthetic probes, and real questions when given) with a margin for the probes being a
+    sample (see recall_lower_bound); returns it with the worst mean recall."""
     k = min(RECALL_K, vectors.shape[0])
     probe_sets = [probe_queries(vectors, PROBE_QUERIES)]
     if questions is not None and len(questions):
         probe_sets.append(np.ascontiguousarray(questions, dtype=np.float32))
     exact = [exact_neighbours(queries, vectors, k) for queries in probe_sets]
     ceiling = max(1, int(nlist * MAX_PROBE_FRACTION))
-    nprobe, recall = 1, 0.0
+    nprobe, recall, bound = 1, 0.0, 0.0
     while True:
         index.nprobe = nprobe
-        recall = min(
-            recall_at_k(index.search(queries, k)[1], truth)
+        per_set = [
+            recall_per_query(index.search(queries, k)[1], truth)
             for queries, truth in zip(probe_sets, exact, strict=True)
-        )
-        if recall >= min_recall:
+        ]
+        recall = min(float(r.mean()) for r in per_set)
+        bound = min(recall_lower_bound(r) for r in per_set)
+        if bound >= min_recall:
             return nprobe, recall
         if nprobe >= ceiling:
             break
         nprobe = min(nprobe * 2, ceiling)
     raise IndexRecallTooLow(
-        f"the approximate index reaches recall@{k} {recall:.3f} against exact search "
-        f"(nprobe {nprobe} of {nlist} lists), below FAQBOT_MIN_ANN_RECALL {min_recall}: "
+        f"the approximate index reaches recall@{k} {recall:.3f} (at least {bound:.3f} for "
+        f"questions like the probes) against exact search (nprobe {nprobe} of {nlist} lists), "
+        f"below FAQBOT_MIN_ANN_RECALL {min_recall}: "
         "raise FAQBOT_FLAT_MAX_PASSAGES to keep exact search, or lower the minimum knowingly"
     )
