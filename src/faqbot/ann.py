@@ -181,7 +181,8 @@ def recall_per_query(found: np.ndarray, exact: np.ndarray) -> np.ndarray:
     hits = [
         len(set(f[f >= 0].tolist()) & set(e.tolist())) for f, e in zip(found, exact, strict=True)
     ]
-    return np.asarray(hits, dtype=np.float64) / k
+    shares: np.ndarray = np.asarray(hits, dtype=np.float64) / k
+    return shares
 
 
 def recall_at_k(found: np.ndarray, exact: np.ndarray) -> float:
@@ -195,7 +196,7 @@ def recall_lower_bound(per_query: np.ndarray) -> float:
     the same kind can be counted on to reach, not just the probes that were measured."""
     if per_query.size < 2:
         return float(per_query.mean()) if per_query.size else 1.0
-    spread = float(per_query.std(ddof=1)) / np.sqrt(per_query.size)
+    spread = float(per_query.std(ddof=1)) / math.sqrt(per_query.size)
     return float(per_query.mean()) - RECALL_STANDARD_ERRORS * spread
 
 
