@@ -86,9 +86,9 @@ def _dev_accuracy(workdir: Path, reference: Any) -> Any:
 
 
 def _passages(index_dir: Path) -> int:
-    from faqbot.index import load_published
+    from faqbot.index import VERSIONS_DIR, published_version, read_manifest
 
-    return len(load_published(index_dir, DEFAULT_MODEL).passages)
+    return read_manifest(index_dir / VERSIONS_DIR / published_version(index_dir)).passage_count
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -129,7 +129,8 @@ def list_spans(blocks: list[Block], body: str) -> list[Block]:
         if len(run) > 1:
             first, last = run[0], run[-1]
             line_start = body.rfind("\n", 0, first.start) + 1
-            mark = line_start + len(body[line_start:]) - len(body[line_start:].lstrip(" \t"))
+            prefix = body[line_start : first.start]  # indentation, then the mark ("- ")
+            mark = line_start + len(prefix) - len(prefix.lstrip(" \t"))
             spans.append(Block(mark, last.end, first.line, first.headings, True))
         run.clear()
 

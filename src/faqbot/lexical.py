@@ -251,15 +251,14 @@ def zipf(word: str) -> float:
     return max(zipf_frequency(f, "en") for f in forms)
 
 
+def is_content_word(word: str) -> bool:
+    """Not a function word, a fragment or a token with digits (numbers, codes, reference ids)."""
+    return word not in STOPWORDS and len(word) >= MIN_WORD and not any(c.isdigit() for c in word)
+
+
 def is_topic_word(word: str) -> bool:
-    """A word that can say what a question is about: not a function word, a number or an
-    everyday English word."""
-    return (
-        word not in STOPWORDS
-        and len(word) >= MIN_WORD
-        and not any(c.isdigit() for c in word)
-        and zipf(word) < GENERIC_ZIPF
-    )
+    """A content word that can say what a question is about: not an everyday English word."""
+    return is_content_word(word) and zipf(word) < GENERIC_ZIPF
 
 
 def tokenize(text: str) -> list[str]:
@@ -317,11 +316,13 @@ class LexicalIndex:
         every passage a full lexical score.
         """
         ids = self._bm25.get_tokens_ids(tokenize(query))
+        if not ids:
+            return np.zeros(self.documents, dtype=np.float32)
         known = self._bm25.vocab_dict
         unmatched = {w for w in words(query) if is_topic_word(w) and stem(w) not in known}
         attainable = float(self._token_max[ids].sum()) + self._typical * len(unmatched)
         denominator = max(attainable, self._distinctive)
-        if not ids or denominator <= 0:
+        if denominator <= 0:
             return np.zeros(self.documents, dtype=np.float32)
         raw = np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
         return raw / denominator

@@ -30,7 +30,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from faqbot.embedding import Embedder, Vectors
-from faqbot.lexical import GENERIC_ZIPF, MIN_WORD, STOPWORDS, stem, words, zipf
+from faqbot.lexical import (
+    GENERIC_ZIPF,
+    MIN_WORD,
+    STOPWORDS,
+    is_content_word,
+    stem,
+    words,
+    zipf,
+)
 from faqbot.models import Passage
 
 COMPOUND_HEAD = 4  # "pain" may start "painkillers" ...
@@ -107,7 +115,7 @@ class ScopeGuard:
         """
         seen: dict[str, None] = {}
         for w in words(question):
-            if w in STOPWORDS or len(w) < MIN_WORD or w in seen or any(c.isdigit() for c in w):
+            if w in seen or not is_content_word(w):
                 continue
             if not self.covers(w):
                 seen[w] = None
