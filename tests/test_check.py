@@ -107,3 +107,15 @@ def test_build_runs_the_check_first(
     err = capsys.readouterr().err
     assert f"{corpus_copy / ARTICLE}:5: error: front matter is missing 'version'" in err
     assert not (tmp_path / "ix" / "current").exists()
+
+
+def test_alternate_question_for_an_unknown_anchor_is_an_error_naming_file_and_anchor(
+    corpus_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(corpus_copy, "  neuroplasticity:\n", "  neuro-plasticity:\n")
+    [message] = _messages(corpus_copy)
+    assert message.startswith(f"{corpus_copy / ARTICLE}:29: error: alternate_questions ")
+    assert "'#neuro-plasticity' names no section of this article" in message
+    assert main(["build", "--corpus", str(corpus_copy), "--index", str(tmp_path / "ix")]) == 1
+    assert "'#neuro-plasticity' names no section" in capsys.readouterr().err
+    assert not (tmp_path / "ix" / "current").exists()

@@ -93,3 +93,41 @@ def test_missing_response_is_an_error(corpus_copy: Path) -> None:
     (corpus_copy / "responses.yaml").write_text("fallback: hi\nemergency: call\n", "utf-8")
     with pytest.raises(CorpusError, match="disclaimer"):
         load_responses(corpus_copy)
+
+
+def test_alternate_questions_are_parsed_per_section_anchor() -> None:
+    [article] = load_articles(CORPUS)
+    assert article.alternate_questions["introduction"][0] == "What is ketamine?"
+    assert all(1 <= len(qs) <= 3 for qs in article.alternate_questions.values())
+
+
+@pytest.mark.parametrize(
+    ("block", "problem"),
+    [
+        ("  conclusion: What is the summary?\n", "must be a list of questions"),
+        ("  conclusion: []\n", "must be a list of questions"),
+        ('  conclusion:\n    - ""\n', "has an empty or non-text question"),
+        ("  conclusion:\n    - 42\n", "has an empty or non-text question"),
+    ],
+)
+def test_malformed_alternate_questions_are_errors_naming_file_line_and_anchor(
+    tmp_path: Path, block: str, problem: str
+) -> None:
+    text = (CORPUS / "ketamine-infusions.md").read_text(encoding="utf-8")
+    start = text.index("  conclusion:\n")
+    end = text.index("  references:\n")
+    path = tmp_path / "a.md"
+    with pytest.raises(CorpusError) as caught:
+        parse_article(text[:start] + block + text[end:], path)
+    line = text[:start].count("\n") + 1
+    assert str(caught.value).startswith(f"{path}:{line}: alternate_questions '#conclusion' ")
+    assert problem in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_alternate_questions_that_are_not_a_map_are_an_error(tmp_path: Path) -> None:
+    text = (CORPUS / "ketamine-infusions.md").read_text(encoding="utf-8")
+    start = text.index("alternate_questions:\n")
+    end = text.index("---", start)
+    broken = text[:start] + "alternate_questions:\n  - What is ketamine?\n" + text[end:]
+    with pytest.raises(CorpusError, match="must map a section anchor to a list of questions"):
+        parse_article(broken, tmp_path / "a.md")

@@ -16,11 +16,12 @@ from typing import Any, Literal
 
 import yaml
 
-from faqbot.chunking import parse_blocks, slugify
+from faqbot.chunking import chunk_article, parse_blocks, slugify
 from faqbot.corpus import (
     FRONT_MATTER_FIELDS,
     RESPONSE_KEYS,
     RESPONSES_FILE,
+    anchor_line,
     article_files,
     field_line,
     parse_article,
@@ -224,6 +225,24 @@ def _article_problems(article: Article, text: str, today: date) -> tuple[list[Pr
     return [], False
 
 
+def _alternate_problems(article: Article, text: str) -> list[Problem]:
+    """Alternate questions whose anchor names no section with text: they could lift nothing."""
+    if not article.alternate_questions:
+        return []
+    anchors = list(dict.fromkeys(p.anchor for p in chunk_article(article)))
+    return [
+        Problem(
+            article.path,
+            anchor_line(text, anchor),
+            "error",
+            f"alternate_questions '#{anchor}' names no section of this article with text "
+            f"(its sections: {', '.join(anchors)})",
+        )
+        for anchor in article.alternate_questions
+        if anchor not in anchors
+    ]
+
+
 def check_article(
     path: Path, today: date
 ) -> tuple[list[Problem], str | None, int, bool, Article | None]:
@@ -237,6 +256,7 @@ def check_article(
     if article is not None:
         problems, stale = _article_problems(article, text, today)
         problems.extend(_body_problems(article.body, article.body_line, path))
+        problems.extend(_alternate_problems(article, text))
         return problems, article.id, field_line(text, "id"), stale, article
     try:  # find every front matter problem, not only the parser's first
         meta, body, body_line = split_front_matter(text, path)

@@ -80,6 +80,47 @@ def _as_date(value: Any, name: str, path: Path, line: int) -> date:
         ) from exc
 
 
+def anchor_line(text: str, anchor: str) -> int:
+    """1-based line of an anchor's key under `alternate_questions:` (its field's line if absent)."""
+    start = field_line(text, "alternate_questions")
+    key = re.compile(rf"^[ \t]+['\"]?{re.escape(anchor)}['\"]?[ \t]*:")
+    for number, line in enumerate(text.split("\n")[start:], start=start + 1):
+        if key.match(line):
+            return number
+    return start
+
+
+def _alternate_questions(raw: Any, text: str, path: Path) -> dict[str, tuple[str, ...]]:
+    """The front matter's anchor → questions map; each value a list of non-empty questions.
+
+    Whether each anchor names a section of the body is checked by `faqbot check` (chunking
+    knows the anchors), so a typo stops the build there.
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CorpusError(
+            "'alternate_questions' must map a section anchor to a list of questions",
+            path,
+            field_line(text, "alternate_questions"),
+        )
+    alternates: dict[str, tuple[str, ...]] = {}
+    for anchor, questions in raw.items():
+        line = anchor_line(text, str(anchor))
+        if not isinstance(questions, list) or not questions:
+            raise CorpusError(
+                f"alternate_questions '#{anchor}' must be a list of questions (\"- ...\" lines)",
+                path,
+                line,
+            )
+        if any(not isinstance(q, str) or not q.strip() for q in questions):
+            raise CorpusError(
+                f"alternate_questions '#{anchor}' has an empty or non-text question", path, line
+            )
+        alternates[str(anchor)] = tuple(q.strip() for q in questions)
+    return alternates
+
+
 def parse_article(text: str, path: Path) -> Article:
     """Parse one article file; raises CorpusError with file:line on the first problem."""
     meta, body, body_line = split_front_matter(text, path)
@@ -100,13 +141,7 @@ def parse_article(text: str, path: Path) -> Article:
             path,
             field_line(text, "url"),
         )
-    alternates = meta.get("alternate_questions") or {}
-    if not isinstance(alternates, dict):
-        raise CorpusError(
-            "'alternate_questions' must map a section anchor to a list of questions",
-            path,
-            field_line(text, "alternate_questions"),
-        )
+    alternates = _alternate_questions(meta.get("alternate_questions"), text, path)
     return Article(
         id=article_id,
         title=str(meta["title"]),
@@ -119,7 +154,7 @@ def parse_article(text: str, path: Path) -> Article:
         body=body,
         path=path,
         body_line=body_line,
-        alternate_questions={str(k): tuple(str(q) for q in v) for k, v in alternates.items()},
+        alternate_questions=alternates,
     )
 
 
