@@ -47,10 +47,12 @@ def test_rebuild_after_one_sentence_changed_embeds_only_that_passage(
 ) -> None:
     embedder = CountingEmbedder()
     first = build_index(corpus_copy, tmp_path, embedder)
-    assert first.embedded == embedder.calls == first.manifest.passage_count
+    texts = first.manifest.passage_count + first.manifest.alternate_count  # alternates too
+    assert first.embedded == first.manifest.passage_count and embedder.calls == texts
     _edit(corpus_copy, OLD, NEW)
     second = build_index(corpus_copy, tmp_path, embedder)
-    assert second.embedded == 1 and embedder.calls == first.manifest.passage_count + 1
+    assert second.embedded == 1 and embedder.calls == texts + 1
+    assert second.embedded_alternates == 0
     [(article, diff)] = second.diff.items()
     assert article == "ketamine-infusions" and not diff.added and not diff.removed
     [(old, new)] = diff.changed
@@ -61,6 +63,21 @@ def test_rebuild_after_one_sentence_changed_embeds_only_that_passage(
     # vectors from the cache equal freshly computed ones
     fresh = build_index(corpus_copy, tmp_path / "fresh", FakeEmbedder(), use_cache=False)
     assert fresh.embedded == fresh.manifest.passage_count
+
+
+def test_rebuild_embeds_only_the_alternate_question_that_changed(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    embedder = CountingEmbedder()
+    first = build_index(corpus_copy, tmp_path, embedder)
+    assert first.embedded_alternates == first.manifest.alternate_count > 30
+    _edit(corpus_copy, "    - What is neuroplasticity?", "    - What does neuroplasticity mean?")
+    calls = embedder.calls
+    second = build_index(corpus_copy, tmp_path, embedder)
+    assert (second.embedded, second.embedded_alternates) == (0, 1)
+    assert embedder.calls == calls + 1
+    third = build_index(corpus_copy, tmp_path, embedder)
+    assert (third.embedded, third.embedded_alternates, embedder.calls) == (0, 0, calls + 1)
 
 
 def test_unreadable_cache_is_ignored_and_rebuilt(corpus_copy: Path, tmp_path: Path) -> None:

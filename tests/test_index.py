@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from faqbot.alternates import ALTERNATE_VECTORS_FILE, ALTERNATES_FILE
 from faqbot.build import build_index
 from faqbot.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from faqbot.index import (
@@ -78,7 +79,15 @@ def test_passages_not_matching_vector_count_are_refused(built: Path) -> None:
 def test_artefacts_are_faiss_json_jsonl_and_npy_never_pickle(built: Path) -> None:
     names = sorted(p.name for p in _folder(built).iterdir())
     assert names == sorted(
-        [LEXICAL_DIR, MANIFEST_FILE, PASSAGES_FILE, VECTORS_FILE, PROVENANCE_FILE]
+        [
+            LEXICAL_DIR,
+            MANIFEST_FILE,
+            PASSAGES_FILE,
+            VECTORS_FILE,
+            PROVENANCE_FILE,
+            ALTERNATE_VECTORS_FILE,  # the bundled article has alternate questions
+            ALTERNATES_FILE,
+        ]
     )
     lexical = sorted(p.name for p in (_folder(built) / LEXICAL_DIR).iterdir())
     assert lexical and all(n.endswith((".json", ".npy")) for n in lexical), lexical

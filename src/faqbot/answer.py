@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from faqbot.alternates import AlternateMatch
 from faqbot.corpus import load_responses
 from faqbot.embedding import Embedder
 from faqbot.errors import CalibrationError
@@ -128,6 +129,16 @@ class ServingState:
         return self.index.version
 
 
+def fusion_config(settings: Settings) -> FusionConfig:
+    """How hits are scored: the fusion, and whether alternate questions take part."""
+    alternates = (
+        AlternateMatch(settings.alternate_min_similarity, settings.alternate_min_margin)
+        if settings.alternate_questions
+        else None
+    )
+    return FusionConfig(settings.fusion, settings.lexical_weight, settings.rrf_k, alternates)
+
+
 def load_state(
     settings: Settings,
     corpus_dir: Path,
@@ -154,7 +165,7 @@ def load_state(
         index=index,
         responses=load_responses(corpus_dir),
         policy=policy,
-        fusion=FusionConfig(settings.fusion, settings.lexical_weight, settings.rrf_k),
+        fusion=fusion_config(settings),
         scope=scope,
     )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from faqbot.alternates import alternate_text, collect_alternates
 from faqbot.ann import IndexPolicy
 from faqbot.check import CheckReport, check_corpus
 from faqbot.chunking import chunk_article, embedding_text
@@ -55,6 +56,7 @@ class BuildReport:
     folder: Path
     published: bool = True
     embedded: int = 0  # passages embedded now (the rest came from the cache)
+    embedded_alternates: int = 0  # alternate questions embedded now (likewise)
     check: CheckReport | None = None
     diff: dict[str, ArticleDiff] = field(default_factory=dict)
     gate: GateResult | None = None
@@ -64,27 +66,28 @@ class BuildReport:
 
 
 def _embed(
-    embedder: Embedder, texts: list[str], index_dir: Path, use_cache: bool, quiet: bool
-) -> tuple[Vectors, int]:
+    embedder: Embedder,
+    groups: Sequence[list[str]],
+    index_dir: Path,
+    use_cache: bool,
+    quiet: bool,
+) -> list[tuple[Vectors, int]]:
+    """Vectors of each group of texts (passages, alternate questions) and how many of each
+    were embedded now; one cache serves every group."""
     from tqdm import tqdm
 
-    if not use_cache:
-        with tqdm(
-            total=len(texts), desc="embedding", unit="passage", disable=quiet, file=sys.stderr
-        ) as bar:
-            cache = EmbeddingCache(index_dir, embedder.model_name, embedder.dimension, load=False)
-            return cache.embed(embedder, texts, bar.update)
-    cache = EmbeddingCache(index_dir, embedder.model_name, embedder.dimension)
+    cache = EmbeddingCache(index_dir, embedder.model_name, embedder.dimension, load=use_cache)
     with tqdm(
-        total=cache.count_missing(texts),
+        total=sum(cache.count_missing(texts) for texts in groups),
         desc="embedding",
-        unit="passage",
+        unit="text",
         disable=quiet,
         file=sys.stderr,
     ) as bar:
-        vectors, embedded = cache.embed(embedder, texts, bar.update)
-    cache.save()  # before publishing: an interrupted or refused build still warms the cache
-    return vectors, embedded
+        embedded = [cache.embed(embedder, texts, bar.update) for texts in groups]
+    if use_cache:
+        cache.save()  # before publishing: an interrupted or refused build still warms the cache
+    return embedded
 
 
 def _with_gate_questions(
@@ -130,13 +133,23 @@ def build_index(
     articles = checked.parsed  # parsed once by the check (no errors: every article parsed)
     load_responses(corpus_dir)  # a corpus without its approved wording must not be published
     passages = [p for article in articles for p in chunk_article(article)]
+    alternates = collect_alternates(articles)
     with index_lock(index_dir):
         embed_started = time.perf_counter()
-        vectors, embedded = _embed(
-            embedder, [embedding_text(p) for p in passages], index_dir, use_cache, quiet
+        (vectors, embedded), (alternate_vectors, embedded_alternates) = _embed(
+            embedder,
+            [[embedding_text(p) for p in passages], [alternate_text(a) for a in alternates]],
+            index_dir,
+            use_cache,
+            quiet,
         )
         embed_seconds = time.perf_counter() - embed_started
         emit(f"embedded {embedded} of {len(passages)} passages ({len(passages) - embedded} cached)")
+        if alternates:
+            emit(
+                f"embedded {embedded_alternates} of {len(alternates)} alternate questions "
+                f"({len(alternates) - embedded_alternates} cached)"
+            )
         digest = corpus_hash([*article_files(corpus_dir), corpus_dir / RESPONSES_FILE])
         policy = _with_gate_questions(policy or IndexPolicy(), gate, embedder, len(passages))
         manifest = write_version(
@@ -147,6 +160,8 @@ def build_index(
             corpus_digest=digest,
             policy=policy,
             extra_files={PROVENANCE_FILE: provenance_json(articles)},
+            alternates=alternates,
+            alternate_vectors=alternate_vectors,
         )
         folder = index_dir / VERSIONS_DIR / manifest.version
         new_index = load_version(folder, embedder.model_name, embedder.dimension)  # verify
@@ -156,6 +171,7 @@ def build_index(
             articles=len(articles),
             folder=folder,
             embedded=embedded,
+            embedded_alternates=embedded_alternates,
             check=checked,
             diff=diff_passages(old_passages or [], passages),
             embed_seconds=embed_seconds,

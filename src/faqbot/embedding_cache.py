@@ -96,7 +96,7 @@ class EmbeddingCache:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i, key in enumerate(keys):
             out[i] = self._rows[key]
-        self._used = set(keys)
+        self._used.update(keys)  # every text this build asked for is kept by save()
         return out, len(missing)
 
     def save(self) -> None:

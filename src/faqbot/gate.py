@@ -10,12 +10,20 @@ from pathlib import Path
 
 import numpy as np
 
-from faqbot.answer import SAFETY_FILE, Answerer, Policy, ServingState, read_thresholds
+from faqbot.answer import (
+    SAFETY_FILE,
+    Answerer,
+    Policy,
+    ServingState,
+    fusion_config,
+    read_thresholds,
+)
 from faqbot.corpus import load_articles, load_responses
 from faqbot.embedding import Embedder, Vectors
 from faqbot.evaluation import EvalQuestion, EvalReport, EvalResult, evaluate
 from faqbot.index import PassageIndex
 from faqbot.normalize import normalize_question
+from faqbot.retrieval import FusionConfig
 from faqbot.safety import load_safety_rules
 from faqbot.settings import Settings
 
@@ -83,13 +91,16 @@ class GateResult:
 def _score(
     index: PassageIndex,
     policy: Policy,
+    fusion: FusionConfig,
     corpus_dir: Path,
     embedder: Embedder,
     candidates: int,
     questions: Sequence[EvalQuestion],
     bodies: dict[str, str],
 ) -> EvalReport:
-    state = ServingState(index=index, responses=load_responses(corpus_dir), policy=policy)
+    state = ServingState(
+        index=index, responses=load_responses(corpus_dir), policy=policy, fusion=fusion
+    )
     return evaluate(Answerer(embedder, state, candidates).ask, questions, bodies)
 
 
@@ -114,7 +125,16 @@ def regression_gate(
     )
     bodies = {a.id: a.body for a in load_articles(corpus_dir)}
     memo = _MemoEmbedder(embedder, [normalize_question(q.question) for q in questions])
-    args = (policy, corpus_dir, memo, settings.candidates, questions, bodies)
+    # Scored as served: the production fusion, alternate questions included.
+    args = (
+        policy,
+        fusion_config(settings),
+        corpus_dir,
+        memo,
+        settings.candidates,
+        questions,
+        bodies,
+    )
     before = _score(published, *args)
     after = _score(new, *args)
     changes = tuple(

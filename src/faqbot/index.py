@@ -5,6 +5,7 @@ Layout under the index folder:
     versions/<version>/passages.jsonl  one passage per line, row i = vector i
     versions/<version>/manifest.json   model, dimension, corpus hash, faqbot version, build time
     versions/<version>/lexical/        BM25 (bm25s's JSON + .npy files, no pickle), row i = passage i
+    versions/<version>/alternates.*    editors' alternate questions: vectors and sections (alternates.py)
     current                            a pointer file naming the published version
 A build writes a new version folder, verifies it, and only then replaces `current` with
 os.replace, so a reader never sees a half-built index.
@@ -26,12 +27,13 @@ import numpy as np
 import numpy.typing as npt
 
 from faqbot import __version__
+from faqbot.alternates import SectionAlternates, read_alternates, write_alternates
 from faqbot.ann import IndexChoice, IndexPolicy, build_vector_index, read_vector_index
 from faqbot.chunking import list_members
 from faqbot.embedding import Vectors
 from faqbot.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from faqbot.lexical import LEXICAL_DIR, TOKENIZER, LexicalIndex, build_lexical
-from faqbot.models import Hit, Passage
+from faqbot.models import AlternateQuestion, Hit, Passage
 
 VECTORS_FILE = "vectors.faiss"
 PASSAGES_FILE = "passages.jsonl"
@@ -62,6 +64,7 @@ class Manifest:
         return IndexChoice(self.index_type, dict(self.index_params), self.ann_recall_at_10)
 
     lexical: str = ""  # the tokeniser of the BM25 folder; "" = built before hybrid retrieval
+    alternate_count: int = 0  # editors' alternate questions stored beside the passages
 
 
 class PassageIndex:
@@ -73,11 +76,13 @@ class PassageIndex:
         passages: list[Passage],
         vectors: faiss.Index,
         lexical: LexicalIndex | None = None,
+        alternates: SectionAlternates | None = None,
     ) -> None:
         self.manifest = manifest
         self.passages = passages
         self._faiss = vectors
         self.lexical = lexical or build_lexical(passages)
+        self.alternates = alternates
         self.list_items = list_members(passages)
         self._matrix: npt.NDArray[np.float32] | None = None
 
@@ -120,11 +125,14 @@ def write_version(
     corpus_digest: str,
     policy: IndexPolicy | None = None,
     extra_files: Mapping[str, str] | None = None,
+    alternates: Sequence[AlternateQuestion] = (),
+    alternate_vectors: Vectors | None = None,
 ) -> Manifest:
     """Write a complete version folder (via a temporary folder and a rename), unpublished.
 
     The index type follows `policy` (flat when small); an approximate index below the recall
-    floor raises IndexRecallTooLow before anything is written. `extra_files` (name → text) are
+    floor raises IndexRecallTooLow before anything is written. `alternates` (with their
+    `alternate_vectors`, row for row) are stored for matching. `extra_files` (name → text) are
     written into the same folder before the rename, so other artefacts of a build (e.g.
     provenance) appear together with the vectors or not at all.
     """
@@ -145,11 +153,16 @@ def write_version(
         index_params=choice.params,
         ann_recall_at_10=choice.recall_at_10,
         lexical=TOKENIZER,
+        alternate_count=len(alternates),
     )
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=versions))
     try:
         faiss.write_index(vector_index, str(staging / VECTORS_FILE))
         build_lexical(passages).save(staging / LEXICAL_DIR)
+        if alternates:
+            if alternate_vectors is None:
+                raise IndexCorrupt(f"{len(alternates)} alternate questions but no vectors")
+            write_alternates(staging, alternates, alternate_vectors)
         with (staging / PASSAGES_FILE).open("w", encoding="utf-8") as out:
             for passage in passages:
                 out.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
@@ -257,7 +270,12 @@ def load_version(folder: Path, model: str, dimension: int | None = None) -> Pass
             "rebuild with `faqbot build`"
         )
     lexical = LexicalIndex.load(folder / LEXICAL_DIR, len(passages))
-    return PassageIndex(manifest, passages, vectors, lexical)
+    alternates = (
+        read_alternates(folder, manifest.alternate_count, manifest.dimension, passages)
+        if manifest.alternate_count
+        else None
+    )
+    return PassageIndex(manifest, passages, vectors, lexical, alternates)
 
 
 def load_published(root: Path, model: str, dimension: int | None = None) -> PassageIndex:

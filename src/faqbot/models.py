@@ -23,7 +23,17 @@ class Article:
     body: str
     path: Path
     body_line: int  # 1-based line of the file where the body starts, for file:line messages
+    # Section anchor → questions editors attach to it: matched at query time, never shown.
     alternate_questions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlternateQuestion:
+    """A question an editor wrote for one section: it is matched, never shown to anyone."""
+
+    article_id: str
+    anchor: str
+    question: str
 
 
 @dataclass(frozen=True)

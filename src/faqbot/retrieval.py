@@ -8,6 +8,10 @@ Fusion methods, chosen by the `FAQBOT_FUSION` setting and compared by `faqbot ev
 A hit's score is the fusion's own score (for `mix`: cosine plus the weighted lexical part), so
 scores fall as ranks do; thresholds are calibrated for one fusion (`faqbot calibrate` again after
 changing FAQBOT_FUSION or FAQBOT_LEXICAL_WEIGHT).
+
+Editors' alternate questions (alternates.py) may then raise one section's passages. They are
+applied to the cosine-scaled fusions (`mix`, `dense`) only: a rank-based score has no scale a
+similarity could be put on.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from faqbot.alternates import AlternateMatch, lift_by_alternates
 from faqbot.embedding import Vectors
 from faqbot.index import PassageIndex
 from faqbot.models import Hit, Passage
 
 Fusion = Literal["mix", "rrf", "dense", "bm25"]
 FUSIONS: tuple[Fusion, ...] = ("mix", "rrf", "dense", "bm25")
+COSINE_SCALED: tuple[Fusion, ...] = ("mix", "dense")  # scores a similarity can be compared with
 Floats = npt.NDArray[np.float32]
 CANDIDATE_FACTOR = 4  # rows ranked per wanted hit, leaving room for overlapping lists/items
 
@@ -35,6 +41,7 @@ class FusionConfig:
     method: Fusion = "mix"
     lexical_weight: float = 0.3
     rrf_k: int = 60
+    alternates: AlternateMatch | None = None  # None: editors' alternate questions are not used
 
 
 def _ranks(scores: Floats) -> npt.NDArray[np.int64]:
@@ -97,6 +104,12 @@ def rank(
     dense = index.dense_scores(vector)
     lexical = lift_lists(index.lexical.relative_scores(question), index.list_items)
     fused = fused_scores(dense, lexical, config)
+    if (
+        config.alternates is not None
+        and index.alternates is not None
+        and config.method in COSINE_SCALED
+    ):
+        fused = lift_by_alternates(fused, index.alternates, vector, config.alternates)
     hits: list[Hit] = []
     want = CANDIDATE_FACTOR * k
     while True:

@@ -119,6 +119,25 @@ class Settings(BaseSettings):
     scope_override: float = Field(
         0.7, description="Scope guard: a best match this strong is answered despite a gap."
     )
+    alternate_questions: bool = Field(
+        True,
+        description="Match the questions editors attach to sections in front matter "
+        "(`alternate_questions:`; never shown). Off: passages alone decide, for measuring.",
+    )
+    # Chosen on tests/data/alternate_probe.jsonl (paraphrases and out-of-scope questions written
+    # for this purpose, not the dev set): see alternates.py for why two conditions.
+    alternate_min_similarity: float = Field(
+        0.85,
+        ge=0.0,
+        le=1.0,
+        description="Question-to-alternate cosine needed before an alternate vouches for its "
+        "section (question pairs score higher than question-passage pairs).",
+    )
+    alternate_min_margin: float = Field(
+        0.05,
+        ge=0.0,
+        description="How far that cosine must beat every other section's best alternate.",
+    )
     log_questions: bool = Field(
         False, description="Opt-in: write raw question text to logs. Off by default (privacy)."
     )
