@@ -106,13 +106,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from faqbot.metrics import prepare_multiprocess
 
         prepare_multiprocess()
-    uvicorn.run(
-        "faqbot.api:app_from_settings",
-        factory=True,
-        workers=workers,
-        **options,
-    )
-    return 0
+    from faqbot.workers import supervise
+
+    host, port = options.pop("host"), options.pop("port")
+    return supervise(workers, "faqbot.api:app_from_settings", host, port, options)
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
