@@ -47,7 +47,6 @@ test: install
 
 # The benchmark (not run by CI): about 15 minutes on 2 cores; BENCH_ARGS=--quick smoke-tests it.
 bench: install
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

@@ -84,6 +84,37 @@ def _mark(met: bool | None) -> str:
     return {True: "met", False: "**missed**", None: "not measured"}[met]
 
 
+def _onnx_lines(onnx: dict[str, Any] | None) -> list[str]:
+    """The ONNX Runtime backend beside torch, from the same run."""
+    if not onnx:
+        return []
+    if "skipped" in onnx:
+        return ["", f"ONNX backend: {onnx['skipped']}."]
+    torch_floor = onnx["torch_floor"]
+    lines = [
+        "",
+        f"| encoder ({onnx['threads']} threads) | 1 question p50 ms | ÷ torch | batch of 8 p50 ms "
+        "| min cosine to torch | dev accuracy | MedQuAD hit@10 | accuracy unchanged |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| torch | {torch_floor['p50_ms']} | 1.0 | {onnx['torch_batch8_p50_ms']} | 1.0 "
+        f"| {onnx['dev_accuracy_torch']} | {onnx['medquad_hit_at_10_torch']} | |",
+    ]
+    for name in ("fp32", "int8"):
+        row = onnx[name]
+        lines.append(
+            f"| ONNX {name} | {row['floor']['p50_ms']} | {row['floor_over_torch_p50']} "
+            f"| {row['batch8_p50_ms']} | {row['min_cosine_to_torch']} | {row['dev_accuracy']} "
+            f"| {row['medquad_hit_at_10']} | {row['accuracy_unchanged']} |"
+        )
+    lines += [
+        "",
+        f"/ask in-process p50 with FAQBOT_ENCODER_BACKEND=onnx {onnx['ask_inprocess_onnx_fp32']['p50_ms']} ms "
+        f"vs torch {onnx['ask_inprocess_torch']['p50_ms']} ms (÷ {onnx['ask_inprocess_onnx_over_torch_p50']}; "
+        f"interleaved, {onnx['medquad_queries']} MedQuAD queries for hit@10; export {onnx['export_seconds']} s).",
+    ]
+    return lines
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
@@ -159,6 +190,7 @@ def markdown(results: dict[str, Any]) -> str:
             + "; raw encode "
             f"{b['raw_encode_passages_per_s']} passages/s, full build {b['build_passages_per_s']} passages/s.",
         ]
+    lines += _onnx_lines(results.get("onnx"))
     scale = results.get("index_scale")
     if isinstance(scale, dict):
         lines += ["", f"Index scale: {scale.get('skipped')}."]

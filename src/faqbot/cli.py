@@ -18,7 +18,7 @@ from faqbot.api import create_app, to_response
 from faqbot.calibration import band_figures, choose_thresholds, observe, write_calibration
 from faqbot.cli_editor import register as register_editor_commands
 from faqbot.corpus import load_articles
-from faqbot.embedding import SentenceTransformerEmbedder, encoder_threads
+from faqbot.embedding import SentenceTransformerEmbedder, encoder_threads, query_embedder
 from faqbot.errors import FaqbotError
 from faqbot.evaluation import EvalReport, evaluate, load_questions
 from faqbot.index import load_published
@@ -39,7 +39,7 @@ def _answerer(
     args: argparse.Namespace, settings: Settings, thresholds: Thresholds | None = None
 ) -> Answerer:
     corpus_dir, index_dir = _paths(args, settings)
-    embedder = SentenceTransformerEmbedder(settings.model)
+    embedder = query_embedder(settings.model_copy(update={"index_dir": index_dir}))
     state = load_state(settings, corpus_dir, index_dir, embedder, thresholds)
     return Answerer(embedder, state, settings.candidates)
 
@@ -48,7 +48,8 @@ def _check_serving(settings: Settings, corpus_dir: Path, index_dir: Path) -> str
     """Load what a worker will load; the one-line problem, or None when all is well."""
     try:
         load_published(index_dir, settings.model)
-        load_state(settings, corpus_dir, index_dir, SentenceTransformerEmbedder(settings.model))
+        served = settings.model_copy(update={"index_dir": index_dir})
+        load_state(settings, corpus_dir, index_dir, query_embedder(served))
     except FaqbotError as exc:
         return str(exc)
     return None
@@ -79,7 +80,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     else:
         load_published(index_dir, settings.model)
         threads = encoder_threads(settings.encoder_threads, workers=1)
-        embedder = SentenceTransformerEmbedder(settings.model, threads=threads)
+        served = settings.model_copy(update={"index_dir": index_dir})
+        embedder = query_embedder(served, threads=threads)
         load_state(settings, corpus_dir, index_dir, embedder)
     log_format = args.log_format or settings.log_format
     settings = settings.model_copy(
