@@ -3,6 +3,7 @@ connections, and a worker that dies is replaced without a request failing."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -203,3 +204,18 @@ def test_a_port_already_listened_on_is_refused_in_one_line(reuse_port: bool) -> 
         port = other.getsockname()[1]
         with pytest.raises(FaqbotError, match=f"cannot listen on 127.0.0.1:{port}: .*--port"):
             claim_port("127.0.0.1", port)
+
+
+def test_native_thread_pools_are_held_to_the_workers_share() -> None:
+    # numpy's and FAISS's OpenBLAS and FAISS's OpenMP otherwise start a spinning thread per core
+    # in every worker. Checked in a fresh interpreter: the limit is process-wide.
+    probe = (
+        "import json; from faqbot.embedding import limit_native_threads; "
+        "limit_native_threads(1); from threadpoolctl import threadpool_info; "
+        "print(json.dumps([[p['internal_api'], p['filepath'], p['num_threads']] "
+        "for p in threadpool_info()]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    pools = json.loads(out.stdout)
+    assert any("faiss" in path for _, path, _ in pools), pools  # FAISS's own pools are reached
+    assert pools and all(threads == 1 for _, _, threads in pools), pools

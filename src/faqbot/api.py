@@ -22,7 +22,7 @@ from faqbot import __version__
 from faqbot.answer import Answerer, load_state
 from faqbot.batching import BatchingEmbedder
 from faqbot.cache import with_query_cache
-from faqbot.embedding import Embedder, encoder_threads, query_embedder
+from faqbot.embedding import Embedder, encoder_threads, limit_native_threads, query_embedder
 from faqbot.errors import FaqbotError
 from faqbot.index import VERSIONS_DIR
 from faqbot.models import Answer, Status
@@ -217,6 +217,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         model: Embedder | None = None
         try:
             threads = encoder_threads(settings.encoder_threads, settings.workers)
+            limit_native_threads(threads)
             model = embedder or query_embedder(settings, threads=threads)
             model.encode(["warm-up"])  # the first forward pass is slow; keep it off visitors
             state = load_state(settings, settings.corpus_dir, settings.index_dir, model)
