@@ -13,6 +13,7 @@ import csv
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,30 +74,34 @@ def medquad_judged_queries(limit: int, known: set[str]) -> list[tuple[str, set[s
     return judged[1::step][:limit]  # offset 1: not the questions used elsewhere in the run
 
 
+def _interleaved(
+    calls: Mapping[str, Callable[..., object]], inputs: Sequence[Any], passes: int
+) -> dict[str, list[float]]:
+    """Seconds per call of each backend on each input, the backends taking turns input by
+    input, so that drift on the shared machine hits them alike."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(passes):
+        for item in inputs:
+            for name, call in calls.items():
+                started = time.perf_counter()
+                call(item)
+                times[name].append(time.perf_counter() - started)
+    return times
+
+
 def _encoder_times(
     encoders: dict[str, Any], questions: list[str], passes: int
 ) -> dict[str, list[float]]:
     """Single-question encode times, the backends interleaved question by question."""
-    times: dict[str, list[float]] = {name: [] for name in encoders}
-    for _ in range(passes):
-        for question in questions:
-            for name, encoder in encoders.items():
-                started = time.perf_counter()
-                encoder.encode([question])
-                times[name].append(time.perf_counter() - started)
-    return times
+    calls = {name: (lambda q, e=encoder: e.encode([q])) for name, encoder in encoders.items()}
+    return _interleaved(calls, questions, passes)
 
 
 def _batch_ms(encoders: dict[str, Any], questions: list[str], passes: int) -> dict[str, float]:
     """p50 time of one batch of BATCH questions, per backend, interleaved."""
     batches = [questions[i : i + BATCH] for i in range(0, len(questions) - BATCH + 1, BATCH)]
-    times: dict[str, list[float]] = {name: [] for name in encoders}
-    for _ in range(passes):
-        for batch in batches:
-            for name, encoder in encoders.items():
-                started = time.perf_counter()
-                encoder.encode(batch)
-                times[name].append(time.perf_counter() - started)
+    calls = {name: encoder.encode for name, encoder in encoders.items()}
+    times = _interleaved(calls, batches, passes)
     return {name: summary_ms(t)["p50_ms"] for name, t in times.items()}
 
 
@@ -104,17 +109,11 @@ def _ask_times(
     encoders: dict[str, Any], state: Any, candidates: int, questions: list[str], passes: int
 ) -> dict[str, dict[str, float]]:
     """In-process /ask (served stack, cache off) with each backend, interleaved."""
-    answerers = {
-        name: Answerer(BatchingEmbedder(encoder), state, candidates)
+    calls = {
+        name: Answerer(BatchingEmbedder(encoder), state, candidates).ask
         for name, encoder in encoders.items()
     }
-    times: dict[str, list[float]] = {name: [] for name in answerers}
-    for _ in range(passes):
-        for question in questions:
-            for name, answerer in answerers.items():
-                started = time.perf_counter()
-                answerer.ask(question)
-                times[name].append(time.perf_counter() - started)
+    times = _interleaved(calls, questions, passes)
     return {name: summary_ms(t) for name, t in times.items()}
 
 
