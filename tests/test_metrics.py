@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import shutil
+import tempfile
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
 from faqbot.api import create_app
@@ -31,6 +34,20 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 def value(text: str, name: str, **labels: str) -> float:
     return samples(text).get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def per_worker_values(metrics_dir: Path, name: str, **labels: str) -> dict[str, float]:
+    """One counter as each worker process alone counted it, by its file in the multiprocess
+    folder (/metrics only shows the sum): copied aside, each file is read as if it were all."""
+    counts = {}
+    for db in sorted(metrics_dir.glob("counter_*.db")):
+        registry = CollectorRegistry()
+        with tempfile.TemporaryDirectory() as alone:
+            shutil.copy(db, alone)
+            multiprocess.MultiProcessCollector(registry, alone)  # type: ignore[no-untyped-call]
+            text = generate_latest(registry).decode()
+        counts[db.stem] = value(text, name, **labels)
+    return counts
 
 
 def test_metrics_show_requests_outcomes_latency_and_the_index_after_a_few_questions(

@@ -8,7 +8,6 @@ must add up both workers' counts. The 30-second version is bench/feedback_concur
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -20,13 +19,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
 from faqbot.build import build_index
 from faqbot.feedback import FeedbackStore
 
 from .conftest import CORPUS, REPO, FakeEmbedder, free_port
-from .test_metrics import value
+from .test_metrics import per_worker_values, value
 
 CLIENTS = 8
 DURATION_S = 5.0
@@ -113,23 +111,7 @@ def client_loop(url: str, n: int, stop: float, tally: Tally) -> None:
                 tally.per_passage[passage["id"]] += 1
 
 
-def per_worker_asks(metrics_dir: Path, scratch: Path) -> list[float]:
-    """Each worker's own /ask count, read from its own metric file."""
-    counts = []
-    for path in sorted(metrics_dir.glob("counter_*.db")):
-        alone = scratch / path.stem
-        alone.mkdir()
-        shutil.copy(path, alone / path.name)
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, str(alone))  # type: ignore[no-untyped-call]
-        text = generate_latest(registry).decode()
-        counts.append(value(text, "faqbot_ask_outcomes_total", outcome="answered"))
-    return counts
-
-
-def test_eight_clients_voting_across_two_workers_lose_no_counts(
-    two_workers: Workers, tmp_path: Path
-) -> None:
+def test_eight_clients_voting_across_two_workers_lose_no_counts(two_workers: Workers) -> None:
     tally = Tally()
     stop = time.monotonic() + DURATION_S
     threads = [
@@ -153,6 +135,9 @@ def test_eight_clients_voting_across_two_workers_lose_no_counts(
     assert value(text, "faqbot_ask_outcomes_total", outcome="answered") == tally.asked
     assert value(text, "faqbot_feedback_total", helpful="yes") == tally.votes[True]
     assert value(text, "faqbot_feedback_total", helpful="no") == tally.votes[False]
-    served = per_worker_asks(two_workers.metrics_dir, tmp_path)
+    per_worker = per_worker_values(
+        two_workers.metrics_dir, "faqbot_ask_outcomes_total", outcome="answered"
+    )
+    served = list(per_worker.values())
     print(f"asked {tally.asked}, votes {dict(tally.votes)}, per worker {served}")
     assert len(served) == 2 and all(n > 0 for n in served), served

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +17,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
 from faqbot.embedding import encoder_threads
 from faqbot.errors import FaqbotError
@@ -27,7 +24,7 @@ from faqbot.settings import Settings, to_environment
 from faqbot.workers import claim_port, reuse_port_socket
 
 from .conftest import CORPUS, free_port
-from .test_metrics import value as metric_value
+from .test_metrics import per_worker_values
 
 WORKERS_START_TIMEOUT_S = 240  # two model loads at once on a busy 2-core machine
 
@@ -113,17 +110,10 @@ def _ready_workers(metrics_dir: Path, supervisor: int) -> list[int]:
 
 
 def _requests_per_worker(metrics_dir: Path, path: str) -> dict[str, float]:
-    """Each worker's own count of requests to `path`, read from its own metric file."""
-    counts = {}
-    for db in sorted(metrics_dir.glob("counter_*.db")):
-        registry = CollectorRegistry()
-        with tempfile.TemporaryDirectory() as alone:
-            shutil.copy(db, alone)
-            multiprocess.MultiProcessCollector(registry, alone)  # type: ignore[no-untyped-call]
-            text = generate_latest(registry).decode()
-        counts[db.stem] = metric_value(text, "faqbot_http_requests_total", path=path, method="GET",
-                                status="200")  # fmt: skip
-    return counts
+    """Each worker's own count of answered GETs of `path`."""
+    return per_worker_values(
+        metrics_dir, "faqbot_http_requests_total", path=path, method="GET", status="200"
+    )
 
 
 @pytest.mark.slow
