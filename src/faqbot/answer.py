@@ -17,12 +17,14 @@ from faqbot.corpus import load_responses
 from faqbot.embedding import Embedder
 from faqbot.errors import CalibrationError
 from faqbot.index import PassageIndex, load_published
+from faqbot.lexical import corpus_vocabulary
 from faqbot.models import Answer, Hit, Passage, Responses, Status
 from faqbot.normalize import normalize_question
 from faqbot.retrieval import FusionConfig, rank
 from faqbot.safety import SafetyRules, check_safety, load_safety_rules
 from faqbot.scope import ScopeGuard, ScopeVerdict
 from faqbot.settings import Settings
+from faqbot.spelling import SpellingRepair
 
 CALIBRATION_FILE = "calibration.json"
 SAFETY_FILE = "safety.yaml"
@@ -123,6 +125,7 @@ class ServingState:
     policy: Policy
     fusion: FusionConfig = field(default_factory=FusionConfig)
     scope: ScopeGuard | None = None
+    spelling: SpellingRepair | None = None
 
     @property
     def version(self) -> str:
@@ -167,6 +170,9 @@ def load_state(
         policy=policy,
         fusion=fusion_config(settings),
         scope=scope,
+        spelling=(
+            SpellingRepair(corpus_vocabulary(index.passages)) if settings.spelling_repair else None
+        ),
     )
 
 
@@ -189,8 +195,12 @@ class Answerer:
         self.candidates = candidates
 
     def search(self, question: str, state: ServingState, k: int) -> Retrieval:
-        """Hybrid-ranked passages and the scope verdict, with one call to the encoder."""
+        """Hybrid-ranked passages and the scope verdict, with one call to the encoder.
+
+        Retrieval and the scope guard read the question with its typing repaired."""
         started = time.perf_counter()
+        if state.spelling is not None:
+            question = state.spelling.repair(question)
         terms = state.scope.unknown_terms(question) if state.scope is not None else []
         vectors = self.embedder.encode([question, *terms])
         encoded = time.perf_counter()

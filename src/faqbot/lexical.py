@@ -266,6 +266,14 @@ def tokenize(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOPWORDS]
 
 
+def corpus_vocabulary(passages: Iterable[Passage]) -> set[str]:
+    """Every word of the passages, their sections and their article titles."""
+    vocabulary: set[str] = set()
+    for p in passages:
+        vocabulary.update(words(f"{p.article_title} {p.section} {p.text}"))
+    return vocabulary
+
+
 def lexical_text(passage: Passage) -> str:
     """What BM25 indexes for a passage: its section path, then its text."""
     return f"{passage.section} {passage.text}"

@@ -34,6 +34,7 @@ from faqbot.lexical import (
     GENERIC_ZIPF,
     MIN_WORD,
     STOPWORDS,
+    corpus_vocabulary,
     is_content_word,
     stem,
     words,
@@ -89,10 +90,7 @@ class ScopeGuard:
     def from_passages(
         cls, passages: Sequence[Passage], embedder: Embedder, limit: float, override: float
     ) -> ScopeGuard:
-        vocabulary: set[str] = set()
-        for p in passages:
-            vocabulary.update(words(f"{p.article_title} {p.section} {p.text}"))
-        return cls(vocabulary, embedder, limit, override)
+        return cls(corpus_vocabulary(passages), embedder, limit, override)
 
     def covers(self, word: str) -> bool:
         """The corpus has this word or a close morphological relative of it."""

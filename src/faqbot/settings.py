@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     scope_override: float = Field(
         0.7, description="Scope guard: a best match this strong is answered despite a gap."
     )
+    spelling_repair: bool = Field(
+        True,
+        description='Repair misspelt words before retrieval ("side efects" → "side effects"; '
+        "see spelling.py). The safety gate always reads the question as typed.",
+    )
     alternate_questions: bool = Field(
         True,
         description="Match the questions editors attach to sections in front matter "
