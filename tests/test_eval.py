@@ -22,6 +22,11 @@ MIN_FALLBACK_ACCURACY = 1.0  # every out-of-scope and advice question falls back
 # threshold or a rule): a stand-in for the held-out set's other phrasings and topics.
 EXTRA_QUESTIONS = Path(__file__).parent / "data" / "extra_questions.jsonl"
 MIN_EXTRA_ACCURACY = 0.90
+# Questions a helper wrote from the article alone, never having seen the dev or extra questions,
+# the safety rules or the alternates. First scored at 0.788; spelling repair and bridged keywords
+# were then measured on it (0.846), so it is a regression floor now, no longer blind.
+BLIND_QUESTIONS = Path(__file__).parent / "data" / "blind_questions.jsonl"
+MIN_BLIND_ACCURACY = 0.84
 
 
 def _report(
@@ -58,3 +63,12 @@ def test_questions_not_tuned_on_meet_the_target_too(
     assert report.non_verbatim == 0
     assert report.missed_emergencies == 0 and report.false_emergencies == 0
     assert report.accuracy >= MIN_EXTRA_ACCURACY, report.as_dict()["wrong"]
+
+
+def test_questions_written_blind_keep_their_accuracy_and_every_emergency(
+    real_settings: Settings, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    report = _report(real_settings, real_embedder, BLIND_QUESTIONS)
+    assert report.non_verbatim == 0
+    assert report.missed_emergencies == 0 and report.false_emergencies == 0
+    assert report.accuracy >= MIN_BLIND_ACCURACY, report.as_dict()["wrong"]

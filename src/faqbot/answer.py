@@ -126,6 +126,7 @@ class ServingState:
     fusion: FusionConfig = field(default_factory=FusionConfig)
     scope: ScopeGuard | None = None
     spelling: SpellingRepair | None = None
+    bridge_min_similarity: float | None = None
 
     @property
     def version(self) -> str:
@@ -173,6 +174,7 @@ def load_state(
         spelling=(
             SpellingRepair(corpus_vocabulary(index.passages)) if settings.spelling_repair else None
         ),
+        bridge_min_similarity=settings.bridge_min_similarity,
     )
 
 
@@ -204,7 +206,12 @@ class Answerer:
         terms = state.scope.unknown_terms(question) if state.scope is not None else []
         vectors = self.embedder.encode([question, *terms])
         encoded = time.perf_counter()
-        ranking = rank(state.index, vectors[:1], question, k, state.fusion)
+        keywords = question
+        if state.scope is not None and state.bridge_min_similarity is not None:
+            keywords = state.scope.in_corpus_words(
+                question, terms, vectors[1:], state.bridge_min_similarity
+            )
+        ranking = rank(state.index, vectors[:1], keywords, k, state.fusion)
         hits = ranking.hits
         scope = None
         if state.scope is not None:

@@ -24,6 +24,7 @@ far better. Both parameters are settings, chosen by measurement (see README).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -119,17 +120,33 @@ class ScopeGuard:
                 seen[w] = None
         return list(seen)
 
+    def bridges(self, term_vectors: Vectors) -> list[tuple[str, float]]:
+        """Each unknown term's closest corpus word and their cosine."""
+        if self._vectors is None or not len(term_vectors):
+            return [("", 0.0)] * len(term_vectors)
+        cosines = term_vectors @ self._vectors.T
+        nearest = cosines.argmax(axis=1)
+        return [(self._content[j], float(cosines[i, j])) for i, j in enumerate(nearest)]
+
     def gaps(self, terms: Sequence[str], term_vectors: Vectors) -> list[float]:
         """Each unknown term's gap: specificity × (1 − its best cosine to a corpus word)."""
-        if not terms:
-            return []
-        if self._vectors is None:
-            return [max(0.0, GENERIC_ZIPF - zipf(t)) for t in terms]
-        bridges = (term_vectors @ self._vectors.T).max(axis=1)
         return [
-            max(0.0, GENERIC_ZIPF - zipf(t)) * (1.0 - float(np.clip(b, 0.0, 1.0)))
-            for t, b in zip(terms, bridges, strict=True)
+            max(0.0, GENERIC_ZIPF - zipf(t)) * (1.0 - float(np.clip(cosine, 0.0, 1.0)))
+            for t, (_, cosine) in zip(terms, self.bridges(term_vectors), strict=True)
         ]
+
+    def in_corpus_words(
+        self, question: str, terms: Sequence[str], term_vectors: Vectors, min_similarity: float
+    ) -> str:
+        """The question with each unknown term that has a close corpus word replaced by it.
+
+        For keyword matching only: BM25 cannot see that "heart" means the article's
+        "cardiovascular" or "faster" its "rapid"; the dense side reads the question as typed.
+        """
+        for term, (word, cosine) in zip(terms, self.bridges(term_vectors), strict=True):
+            if word and cosine >= min_similarity:
+                question = re.sub(rf"\b{re.escape(term)}\b", word, question, flags=re.IGNORECASE)
+        return question
 
     def judge(self, terms: Sequence[str], term_vectors: Vectors, best_score: float) -> ScopeVerdict:
         """Out of scope when the largest gap reaches the limit without a very strong match."""

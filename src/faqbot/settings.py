@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     scope_override: float = Field(
         0.7, description="Scope guard: a best match this strong is answered despite a gap."
     )
+    bridge_min_similarity: float | None = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Keyword matching reads a question word the corpus never uses as the "
+        'corpus word closest to it in meaning, when their cosine reaches this ("heart" → '
+        '"cardiovascular"); unset turns it off. Needs the scope guard (its word vectors).',
+    )
     spelling_repair: bool = Field(
         True,
         description='Repair misspelt words before retrieval ("side efects" → "side effects"; '
