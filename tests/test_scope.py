@@ -8,11 +8,13 @@ import dataclasses
 import numpy as np
 import pytest
 
+from faqbot.answer import Answerer, load_state
 from faqbot.chunking import chunk_article
 from faqbot.corpus import load_articles
 from faqbot.embedding import SentenceTransformerEmbedder
 from faqbot.lexical import zipf
 from faqbot.scope import ScopeGuard
+from faqbot.settings import Settings
 
 from .conftest import CORPUS, FakeEmbedder
 
@@ -32,7 +34,14 @@ def test_corpus_words_and_their_variants_are_covered(guard: ScopeGuard, word: st
     assert guard.covers(word)
 
 
-@pytest.mark.parametrize("word", ["sertraline", "eczema", "medicare", "refund", "naproxen"])
+@pytest.mark.parametrize("word", ["risky", "riskier", "riskiest"])
+def test_adjectives_built_on_a_corpus_word_are_covered(guard: ScopeGuard, word: str) -> None:
+    assert guard.covers(word)
+
+
+@pytest.mark.parametrize(
+    "word", ["sertraline", "eczema", "medicare", "refund", "naproxen", "liver"]
+)
 def test_names_the_corpus_never_mentions_are_not_covered(guard: ScopeGuard, word: str) -> None:
     assert not guard.covers(word)
 
@@ -106,3 +115,40 @@ def test_real_model_bridges_everyday_words_to_the_articles_words(
     )
     assert "cardiovascular" in keywords and "rapid" in keywords
     assert "heart" not in keywords
+
+
+def test_only_a_term_the_question_is_about_can_make_it_out_of_scope() -> None:
+    guard = ScopeGuard.from_passages(
+        PASSAGES, FakeEmbedder(), limit=0.45, override=0.7, min_centrality=0.35
+    )
+    words = FakeEmbedder().encode(["ketamine", "infusion", "depression", "pain"])
+    term = -words.mean(axis=0, keepdims=True)  # pointing away from the corpus's words
+    term /= np.linalg.norm(term)
+    about_it = term[0].copy()  # the question is about the term (cosine 1)
+    aside = words[0] - (words[0] @ term[0]) * term[0]  # a back-story word (cosine 0)
+    aside /= np.linalg.norm(aside)
+    assert not guard.judge(["sertraline"], term, 0.5, about_it).in_scope
+    assert guard.judge(["sertraline"], term, 0.5, aside).in_scope
+    assert not guard.judge(["sertraline"], term, 0.5).in_scope  # no question vector: it counts
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "status"),
+    [
+        # a back-story word the corpus never uses is not what is asked
+        (
+            "my neighbour, a retired veterinarian, says ketamine works fast for depression. "
+            "how fast?",
+            "answered",
+        ),
+        # the unknown word is the topic: out of scope
+        ("does ketamine help with tinnitus", "fallback"),
+        ("is ketamine used for psoriasis", "fallback"),
+    ],
+)
+def test_the_guard_judges_what_the_question_is_about(
+    real_settings: Settings, real_embedder: SentenceTransformerEmbedder, question: str, status: str
+) -> None:
+    state = load_state(real_settings, CORPUS, real_settings.index_dir, real_embedder)
+    assert Answerer(real_embedder, state, 10).ask(question).status == status

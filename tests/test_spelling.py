@@ -101,3 +101,14 @@ def test_repair_can_be_switched_off_for_measuring(
     off = real_settings.model_copy(update={"spelling_repair": False})
     state = load_state(off, CORPUS, off.index_dir, real_embedder)
     assert state.spelling is None
+
+
+def test_a_real_word_slip_is_repaired_where_the_corpus_pairs_its_neighbour_with_another() -> None:
+    repair = SpellingRepair(
+        {"side", "effects", "mental", "health", "session", "lasts"},
+        {("side", "effects"), ("mental", "health"), ("session", "lasts")},
+    )
+    assert repair.repair("what are the side affects") == "what are the side effects"
+    assert repair.repair("good for mental heath?") == "good for mental health?"
+    assert repair.repair("how long does a session last") == "how long does a session last"
+    assert repair.repair("any affects on memory") == "any affects on memory"  # no pair: kept

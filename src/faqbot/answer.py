@@ -17,7 +17,6 @@ from faqbot.corpus import load_responses
 from faqbot.embedding import Embedder
 from faqbot.errors import CalibrationError
 from faqbot.index import PassageIndex, load_published
-from faqbot.lexical import corpus_vocabulary
 from faqbot.models import Answer, Hit, Passage, Responses, Status
 from faqbot.normalize import normalize_question
 from faqbot.retrieval import FusionConfig, rank
@@ -160,7 +159,11 @@ def load_state(
     )
     scope = (
         ScopeGuard.from_passages(
-            index.passages, embedder, settings.scope_limit, settings.scope_override
+            index.passages,
+            embedder,
+            settings.scope_limit,
+            settings.scope_override,
+            settings.scope_min_centrality,
         )
         if settings.scope_limit is not None
         else None
@@ -171,9 +174,7 @@ def load_state(
         policy=policy,
         fusion=fusion_config(settings),
         scope=scope,
-        spelling=(
-            SpellingRepair(corpus_vocabulary(index.passages)) if settings.spelling_repair else None
-        ),
+        spelling=SpellingRepair.from_passages(index.passages) if settings.spelling_repair else None,
         bridge_min_similarity=settings.bridge_min_similarity,
     )
 
@@ -215,7 +216,7 @@ class Answerer:
         hits = ranking.hits
         scope = None
         if state.scope is not None:
-            scope = state.scope.judge(terms, vectors[1:], ranking.best_dense)
+            scope = state.scope.judge(terms, vectors[1:], ranking.best_dense, vectors[0])
         if self.stage_timer is not None:
             self.stage_timer("encode", encoded - started)
             self.stage_timer("search", time.perf_counter() - encoded)

@@ -20,6 +20,10 @@ a paraphrase the dense model recognises with high confidence should not be refus
 unfamiliar word. Neither signal alone separates the cases (word frequency puts
 "schizophrenia" next to "traumatic"; embeddings put it next to "psychiatric"); together they do
 far better. Both parameters are settings, chosen by measurement (see README).
+
+Only a term the question is about counts: one whose cosine to the whole question reaches
+`min_centrality`. A long question's back-story ("my sister's therapist mentioned it") and
+slang in a paraphrase ("does it like rewire your brain") are not what it asks about.
 """
 
 from __future__ import annotations
@@ -66,11 +70,24 @@ def _one_edit_apart(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+def _adjective_bases(word: str) -> list[str]:
+    """The noun a -y, -ier or -iest adjective is built on: risky/riskier → risk, bloody → blood.
+    (Not -er: "liver" is not a form of "live".)"""
+    suffixes = ("iest", "ier", "y")
+    bases = [word[: -len(s)] for s in suffixes if word.endswith(s)]
+    return [b for b in bases if len(b) >= COMPOUND_HEAD]
+
+
 class ScopeGuard:
     """Knows the corpus's words and their vectors; judges whether a question stays inside."""
 
     def __init__(
-        self, corpus_words: Iterable[str], embedder: Embedder, limit: float, override: float
+        self,
+        corpus_words: Iterable[str],
+        embedder: Embedder,
+        limit: float,
+        override: float,
+        min_centrality: float = 0.0,
     ) -> None:
         self.vocabulary = frozenset(corpus_words)
         self.stems = frozenset(stem(w) for w in self.vocabulary)
@@ -86,12 +103,18 @@ class ScopeGuard:
         self._vectors = embedder.encode(self._content) if self._content else None
         self.limit = limit
         self.override = override
+        self.min_centrality = min_centrality
 
     @classmethod
     def from_passages(
-        cls, passages: Sequence[Passage], embedder: Embedder, limit: float, override: float
+        cls,
+        passages: Sequence[Passage],
+        embedder: Embedder,
+        limit: float,
+        override: float,
+        min_centrality: float = 0.0,
     ) -> ScopeGuard:
-        return cls(corpus_vocabulary(passages), embedder, limit, override)
+        return cls(corpus_vocabulary(passages), embedder, limit, override, min_centrality)
 
     def covers(self, word: str) -> bool:
         """The corpus has this word or a close morphological relative of it."""
@@ -102,6 +125,8 @@ class ScopeGuard:
             return True
         heads = range(COMPOUND_HEAD, len(word) - COMPOUND_TAIL + 1)  # "pain" + "killers"
         if any(word[:n] in self._heads for n in heads):
+            return True
+        if any(stem(base) in self.stems for base in _adjective_bases(word)):
             return True
         return len(s) >= 5 and any(
             _one_edit_apart(s, t) for t in self._stems_by_prefix.get(s[:4], ())
@@ -148,8 +173,27 @@ class ScopeGuard:
                 question = re.sub(rf"\b{re.escape(term)}\b", word, question, flags=re.IGNORECASE)
         return question
 
-    def judge(self, terms: Sequence[str], term_vectors: Vectors, best_score: float) -> ScopeVerdict:
-        """Out of scope when the largest gap reaches the limit without a very strong match."""
-        gap = max(self.gaps(terms, term_vectors), default=0.0)
+    def judge(
+        self,
+        terms: Sequence[str],
+        term_vectors: Vectors,
+        best_score: float,
+        question_vector: Vectors | None = None,
+    ) -> ScopeVerdict:
+        """Out of scope when a central term's gap reaches the limit without a very strong match.
+
+        Central: the term's cosine to the whole question reaches `min_centrality`, i.e. the
+        question is about it ("does ketamine treat schizophrenia?"), not a word of its
+        wording or its back-story ("does it like rewire your brain", "my sister's therapist
+        brought up ketamine, how soon…"). Without the question's vector every term counts.
+        """
+        gaps = self.gaps(terms, term_vectors)
+        if question_vector is not None and len(gaps):
+            centrality = term_vectors @ question_vector.reshape(-1)
+            gaps = [
+                g if c >= self.min_centrality else 0.0
+                for g, c in zip(gaps, centrality, strict=True)
+            ]
+        gap = max(gaps, default=0.0)
         in_scope = gap < self.limit or best_score >= self.override
         return ScopeVerdict(in_scope=in_scope, gap=round(gap, 4), unknown_terms=len(terms))

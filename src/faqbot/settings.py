@@ -130,6 +130,13 @@ class Settings(BaseSettings):
     scope_override: float = Field(
         0.7, description="Scope guard: a best match this strong is answered despite a gap."
     )
+    scope_min_centrality: float = Field(
+        0.35,
+        ge=-1.0,
+        le=1.0,
+        description="Scope guard: an unknown word counts only when the question is about it "
+        "(its cosine to the whole question reaches this); -1 counts every word.",
+    )
     bridge_min_similarity: float | None = Field(
         0.6,
         ge=0.0,

@@ -5,6 +5,9 @@ from the passage that answers it, and looks to the scope guard like an unknown, 
 word ("efects" is as rare in English as a drug name). So before retrieval:
 
 - a few chat spellings of function words are written out ("u" → "you", "b4" → "before");
+- a real word the corpus does not use, which is one edit from a corpus word that its neighbour
+  stands beside in the corpus, is that word: "side affects" → "side effects", "mental heath"
+  → "mental health";
 - a word that is practically never written in English (zipf below `MISSPELT_ZIPF`) and that the
   corpus does not use is replaced by the one known word a single edit away (a letter dropped,
   added, changed, or two neighbours swapped). Known words are the corpus's own words first,
@@ -20,10 +23,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import pairwise
 
-from faqbot.lexical import zipf
+from faqbot.lexical import corpus_vocabulary, words, zipf
+from faqbot.models import Passage
 
 MISSPELT_ZIPF = 1.8  # rarer than this in English (and unknown to the corpus): likely a typo
+SLIP_ZIPF = 5.0  # an everyday word ("last", "loss") is meant as typed, whatever stands beside it
 KNOWN_ZIPF = 3.0  # an English word at least this common can be what the visitor meant
 ENGLISH_WORDS = 50_000  # how many of the most common English words count as known
 MIN_LENGTH = 4  # shorter words have too many neighbours one edit away to guess from
@@ -32,6 +38,7 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # Chat spellings of function words; never topic words, so they never change what is asked.
 CHAT_SPELLINGS = {
     "u": "you",
+    "ppl": "people",
     "ur": "your",
     "r": "are",
     "wat": "what",
@@ -71,8 +78,36 @@ def common_english() -> frozenset[str]:
 class SpellingRepair:
     """Knows the corpus's words; rewrites a question's misspelt words into known ones."""
 
-    def __init__(self, corpus_words: Iterable[str]) -> None:
+    def __init__(
+        self, corpus_words: Iterable[str], corpus_pairs: Iterable[tuple[str, str]] = ()
+    ) -> None:
         self.corpus = frozenset(corpus_words)
+        self.pairs = frozenset(corpus_pairs)
+
+    @classmethod
+    def from_passages(cls, passages: Iterable[Passage]) -> SpellingRepair:
+        """The words of the passages, their sections and titles, and the word pairs of each."""
+        texts = [f"{p.article_title} {p.section} {p.text}" for p in passages]
+        pairs = {pair for t in texts for pair in pairwise(words(t))}
+        return cls(corpus_vocabulary(passages), pairs)
+
+    def in_context(self, word: str, before: str, after: str) -> str | None:
+        """A real word that is a slip for a corpus word its neighbour stands beside in the
+        corpus: "chronic pane" → "chronic pain", "side affects" → "side effects"."""
+        lower = word.lower()
+        if (
+            len(lower) < MIN_LENGTH
+            or not lower.isalpha()
+            or lower in self.corpus
+            or zipf(lower) >= SLIP_ZIPF
+        ):
+            return None
+        fits = {
+            v
+            for v in one_edit_variants(lower) & self.corpus
+            if (before, v) in self.pairs or (v, after) in self.pairs
+        }
+        return _unique_best(fits) if fits else None
 
     def replacement(self, word: str) -> str | None:
         """The word the visitor most likely meant, or None to keep the word as typed."""
@@ -95,12 +130,17 @@ class SpellingRepair:
 
     def repair(self, question: str) -> str:
         """The question with each misspelt word replaced; everything else kept as it was."""
-
-        def swap(match: re.Match[str]) -> str:
-            found = self.replacement(match.group(0))
-            return match.group(0) if found is None else found
-
-        return _TOKEN.sub(swap, question)
+        tokens = list(_TOKEN.finditer(question))
+        lowered = [t.group(0).lower() for t in tokens]
+        parts, end = [], 0
+        for i, token in enumerate(tokens):
+            before = lowered[i - 1] if i else ""
+            after = lowered[i + 1] if i + 1 < len(lowered) else ""
+            word = token.group(0)
+            found = self.replacement(word) or self.in_context(word, before, after)
+            parts += [question[end : token.start()], word if found is None else found]
+            end = token.end()
+        return "".join([*parts, question[end:]])
 
 
 def _unique_best(candidates: set[str]) -> str | None:
