@@ -16,6 +16,7 @@ from faqbot.alternates import AlternateMatch
 from faqbot.corpus import load_responses
 from faqbot.embedding import Embedder
 from faqbot.errors import CalibrationError
+from faqbot.glossary import Glossary, load_glossary
 from faqbot.index import PassageIndex, load_published
 from faqbot.models import Answer, Hit, Passage, Responses, Status
 from faqbot.normalize import normalize_question
@@ -126,6 +127,7 @@ class ServingState:
     scope: ScopeGuard | None = None
     spelling: SpellingRepair | None = None
     bridge_min_similarity: float | None = None
+    glossary: Glossary = field(default_factory=Glossary)
 
     @property
     def version(self) -> str:
@@ -157,6 +159,8 @@ def load_state(
         max_passages=settings.max_passages,
         margin=settings.answer_margin,
     )
+    corpus_text = "\n".join(f"{p.section}\n{p.text}" for p in index.passages)
+    glossary = load_glossary(corpus_dir).outside(corpus_text)
     scope = (
         ScopeGuard.from_passages(
             index.passages,
@@ -164,6 +168,7 @@ def load_state(
             settings.scope_limit,
             settings.scope_override,
             settings.scope_min_centrality,
+            glossary.visitor_words,
         )
         if settings.scope_limit is not None
         else None
@@ -176,6 +181,7 @@ def load_state(
         scope=scope,
         spelling=SpellingRepair.from_passages(index.passages) if settings.spelling_repair else None,
         bridge_min_similarity=settings.bridge_min_similarity,
+        glossary=glossary,
     )
 
 
@@ -204,6 +210,7 @@ class Answerer:
         started = time.perf_counter()
         if state.spelling is not None:
             question = state.spelling.repair(question)
+        question = state.glossary.annotate(question)
         terms = state.scope.unknown_terms(question) if state.scope is not None else []
         vectors = self.embedder.encode([question, *terms])
         encoded = time.perf_counter()

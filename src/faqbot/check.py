@@ -305,6 +305,32 @@ def check_safety_file(corpus_dir: Path) -> list[Problem]:
     return []
 
 
+def check_glossary_file(corpus_dir: Path, articles: Iterable[Article] | None) -> list[Problem]:
+    """The glossary parses, and each article word it names is used by some article (judged
+    only when every article parsed: a broken article is reported on its own)."""
+    from faqbot.glossary import GLOSSARY_FILE, load_glossary, unused_terms
+    from faqbot.lexical import corpus_vocabulary
+
+    path = corpus_dir / GLOSSARY_FILE
+    try:
+        glossary = load_glossary(corpus_dir)
+    except CorpusError as exc:
+        return [Problem(path, exc.line or 1, "error", exc.detail)]
+    if articles is None:
+        return []
+    passages = [p for a in articles for p in chunk_article(a)]
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return [
+        Problem(
+            path,
+            field_line(text, term),
+            "error",
+            f"article word {term!r} is used by no article, so no visitor phrase can lead to it",
+        )
+        for term in unused_terms(glossary, corpus_vocabulary(passages))
+    ]
+
+
 def check_corpus(corpus_dir: Path, today: date | None = None) -> CheckReport:
     """Lint every article, the responses and the safety rules of a corpus folder."""
     today = today or date.today()
@@ -340,6 +366,8 @@ def check_corpus(corpus_dir: Path, today: date | None = None) -> CheckReport:
             ids[article_id] = (path, id_line)
     report.problems.extend(check_responses(corpus_dir))
     report.problems.extend(check_safety_file(corpus_dir))
+    every_article = report.parsed if len(report.parsed) == report.articles else None
+    report.problems.extend(check_glossary_file(corpus_dir, every_article))
     return report
 
 

@@ -113,8 +113,11 @@ class ScopeGuard:
         limit: float,
         override: float,
         min_centrality: float = 0.0,
+        also_known: Iterable[str] = (),
     ) -> ScopeGuard:
-        return cls(corpus_vocabulary(passages), embedder, limit, override, min_centrality)
+        """The corpus's words, plus words editors declare it covers (the glossary's)."""
+        vocabulary = corpus_vocabulary(passages) | set(also_known)
+        return cls(vocabulary, embedder, limit, override, min_centrality)
 
     def covers(self, word: str) -> bool:
         """The corpus has this word or a close morphological relative of it."""
