@@ -53,7 +53,14 @@ def main(argv: list[str] | None = None) -> int:
             "rate_limit_per_minute": 0,
         }
         configs = {
-            "dense (foundation)": Settings(**common, fusion="dense", scope_limit=None),
+            "dense (foundation)": Settings(
+                **common,
+                fusion="dense",
+                scope_limit=None,
+                spelling_repair=False,
+                glossary=False,
+                alternate_questions=False,
+            ),
             "hybrid (production)": Settings(**common),
         }
         timings: dict[str, list[float]] = {name: [] for name in configs}

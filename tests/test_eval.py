@@ -23,15 +23,17 @@ MIN_FALLBACK_ACCURACY = 1.0  # every out-of-scope and advice question falls back
 EXTRA_QUESTIONS = Path(__file__).parent / "data" / "extra_questions.jsonl"
 MIN_EXTRA_ACCURACY = 0.90
 # Questions a helper wrote from the article alone, never having seen the dev or extra questions,
-# the safety rules or the alternates. First scored at 0.788; spelling repair and bridged keywords
-# were then measured on it (0.846), so it is a regression floor now, no longer blind.
+# the safety rules or the alternates. First scored at 0.788; spelling repair, bridged keywords,
+# the scope guard's centrality and the glossary were then measured on it (0.885), so it is a
+# regression floor now, no longer blind.
 BLIND_QUESTIONS = Path(__file__).parent / "data" / "blind_questions.jsonl"
-MIN_BLIND_ACCURACY = 0.85
+MIN_BLIND_ACCURACY = 0.88
 # Written the same way, later, asked for paraphrases in a patient's words, slang and rambling
 # questions, and scored once before anything was tuned: 0.667 (answers 20/50). The scope
-# guard's centrality was then chosen on all four sets (0.711), so it is a floor too.
+# guard's centrality was then chosen on all four sets (0.711) and the glossary measured on it
+# (0.800), so it is a floor too.
 SEALED_QUESTIONS = Path(__file__).parent / "data" / "sealed_questions.jsonl"
-MIN_SEALED_ACCURACY = 0.70
+MIN_SEALED_ACCURACY = 0.80
 
 
 def _report(

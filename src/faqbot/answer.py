@@ -160,7 +160,7 @@ def load_state(
         margin=settings.answer_margin,
     )
     corpus_text = "\n".join(f"{p.section}\n{p.text}" for p in index.passages)
-    glossary = load_glossary(corpus_dir).outside(corpus_text)
+    glossary = load_glossary(corpus_dir).outside(corpus_text) if settings.glossary else Glossary()
     scope = (
         ScopeGuard.from_passages(
             index.passages,

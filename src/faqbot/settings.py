@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         'corpus word closest to it in meaning, when their cosine reaches this ("heart" → '
         '"cardiovascular"); unset turns it off. Needs the scope guard (its word vectors).',
     )
+    glossary: bool = Field(
+        True,
+        description="Use the editors' glossary (corpus/glossary.yaml: the words visitors use "
+        "for the articles' words). Off: the articles' words alone, for measuring.",
+    )
     spelling_repair: bool = Field(
         True,
         description='Repair misspelt words before retrieval ("side efects" → "side effects"; '
