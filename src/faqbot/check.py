@@ -306,8 +306,9 @@ def check_safety_file(corpus_dir: Path) -> list[Problem]:
 
 
 def check_glossary_file(corpus_dir: Path, articles: Iterable[Article] | None) -> list[Problem]:
-    """The glossary parses, and each article word it names is used by some article (judged
-    only when every article parsed: a broken article is reported on its own)."""
+    """The glossary parses (else an error), and each article word it names is used by some
+    article (else a warning: an edit that drops a word must not stop the build; judged only
+    when every article parsed, a broken article being reported on its own)."""
     from faqbot.glossary import GLOSSARY_FILE, load_glossary, unused_terms
     from faqbot.lexical import corpus_vocabulary
 
@@ -324,8 +325,8 @@ def check_glossary_file(corpus_dir: Path, articles: Iterable[Article] | None) ->
         Problem(
             path,
             field_line(text, term),
-            "error",
-            f"article word {term!r} is used by no article, so no visitor phrase can lead to it",
+            "warning",
+            f"article word {term!r} is used by no article, so its visitor phrases lead nowhere",
         )
         for term in unused_terms(glossary, corpus_vocabulary(passages))
     ]
