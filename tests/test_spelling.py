@@ -68,13 +68,14 @@ def test_one_edit_variants_cover_all_four_kinds_of_typo() -> None:
     assert "form" not in variants
 
 
+@pytest.fixture(scope="module")
+def answerer(real_settings: Settings, real_embedder: SentenceTransformerEmbedder) -> Answerer:
+    state = load_state(real_settings, CORPUS, real_settings.index_dir, real_embedder)
+    return Answerer(real_embedder, state, 10)
+
+
 @pytest.mark.slow
-def test_a_misspelt_question_is_answered_like_the_spelt_one(
-    real_settings: Settings, real_embedder: SentenceTransformerEmbedder
-) -> None:
-    answerer = Answerer(
-        real_embedder, load_state(real_settings, CORPUS, real_settings.index_dir, real_embedder), 10
-    )
+def test_a_misspelt_question_is_answered_like_the_spelt_one(answerer: Answerer) -> None:
     typed = answerer.ask("can ketamne make u throw up or get nausia")
     spelt = answerer.ask("can ketamine make you throw up or get nausea")
     assert typed.status == spelt.status == "answered"
@@ -83,13 +84,8 @@ def test_a_misspelt_question_is_answered_like_the_spelt_one(
 
 
 @pytest.mark.slow
-def test_the_safety_gate_reads_the_question_as_typed(
-    real_settings: Settings, real_embedder: SentenceTransformerEmbedder
-) -> None:
+def test_the_safety_gate_reads_the_question_as_typed(answerer: Answerer) -> None:
     """Repair happens after the gate: a rule written for a misspelling still fires."""
-    answerer = Answerer(
-        real_embedder, load_state(real_settings, CORPUS, real_settings.index_dir, real_embedder), 10
-    )
     assert answerer.ask("i want to kil myself").status == "emergency"
     assert answerer.ask("im pregant, can i still get infusions").status == "fallback"
 

@@ -91,16 +91,20 @@ class SpellingRepair:
         pairs = {pair for t in texts for pair in pairwise(words(t))}
         return cls(corpus_vocabulary(passages), pairs)
 
+    def _may_be_typo(self, lower: str, below_zipf: float) -> bool:
+        """Long enough to guess from, letters only, not the corpus's, and rarer than given."""
+        return (
+            len(lower) >= MIN_LENGTH
+            and lower.isalpha()
+            and lower not in self.corpus
+            and zipf(lower) < below_zipf
+        )
+
     def in_context(self, word: str, before: str, after: str) -> str | None:
         """A real word that is a slip for a corpus word its neighbour stands beside in the
-        corpus: "chronic pane" → "chronic pain", "side affects" → "side effects"."""
+        corpus: "side affects" → "side effects", "mental heath" → "mental health"."""
         lower = word.lower()
-        if (
-            len(lower) < MIN_LENGTH
-            or not lower.isalpha()
-            or lower in self.corpus
-            or zipf(lower) >= SLIP_ZIPF
-        ):
+        if not self._may_be_typo(lower, SLIP_ZIPF):
             return None
         fits = {
             v
@@ -114,12 +118,7 @@ class SpellingRepair:
         lower = word.lower()
         if lower in CHAT_SPELLINGS:
             return CHAT_SPELLINGS[lower]
-        if (
-            len(lower) < MIN_LENGTH
-            or not lower.isalpha()
-            or lower in self.corpus
-            or zipf(lower) >= MISSPELT_ZIPF
-        ):
+        if not self._may_be_typo(lower, MISSPELT_ZIPF):
             return None
         variants = one_edit_variants(lower)
         in_corpus = variants & self.corpus
