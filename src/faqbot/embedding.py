@@ -101,19 +101,11 @@ class SentenceTransformerEmbedder:
                 f"model files for {model!r} in {path} cannot be loaded ({first_line}): "
                 f"reinstall it with `make install`, or set FAQBOT_MODEL to a model folder"
             ) from exc
-        self._name = model
+        self.model_name = model
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
             raise ModelNotFound(f"model {model!r} does not report an embedding dimension")
-        self._dimension = int(dimension)
-
-    @property
-    def model_name(self) -> str:
-        return self._name
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
+        self.dimension = int(dimension)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         vectors = self._model.encode(

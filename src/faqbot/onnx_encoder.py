@@ -86,16 +86,8 @@ class OnnxEmbedder:
         self._tokenizer: Any = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
         config = json.loads((model_dir / "sentence_bert_config.json").read_text())
         self._max_length = int(config["max_seq_length"])
-        self._name = model
-        self._dimension = int(self._session.get_outputs()[0].shape[-1])
-
-    @property
-    def model_name(self) -> str:
-        return self._name
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
+        self.model_name = model
+        self.dimension = int(self._session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         rows = [
@@ -103,7 +95,7 @@ class OnnxEmbedder:
             for start in range(0, len(texts), ENCODE_BATCH_SIZE)
         ]
         if not rows:
-            return np.zeros((0, self._dimension), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         return np.ascontiguousarray(np.concatenate(rows), dtype=np.float32)
 
     def _encode_batch(self, batch: list[str]) -> Vectors:
