@@ -91,3 +91,10 @@ def test_a_question_in_visitors_words_reaches_the_passage_in_the_articles(
     assert without.status == "fallback"
     assert with_glossary.status == "answered"
     assert "administered intravenously" in with_glossary.hits[0].passage.text
+
+
+def test_phrases_the_articles_use_as_whole_words_are_dropped() -> None:
+    glossary = Glossary([("nausea", ["queasy", "sick", "feel sick"]), ("pain", ["ache"])])
+    kept = glossary.outside("Some feel SICK after it. Headaches are rare.")
+    assert kept.entries == (("nausea", ("queasy",)), ("pain", ("ache",)))
+    assert glossary.outside("sickly, achey").entries == glossary.entries  # parts of words only
