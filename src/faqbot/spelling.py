@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from itertools import pairwise
 
-from faqbot.lexical import corpus_vocabulary, words, zipf
+from faqbot.lexical import words, zipf
 from faqbot.models import Passage
 
 MISSPELT_ZIPF = 1.8  # rarer than this in English (and unknown to the corpus): likely a typo
@@ -87,9 +87,8 @@ class SpellingRepair:
     @classmethod
     def from_passages(cls, passages: Iterable[Passage]) -> SpellingRepair:
         """The words of the passages, their sections and titles, and the word pairs of each."""
-        texts = [f"{p.article_title} {p.section} {p.text}" for p in passages]
-        pairs = {pair for t in texts for pair in pairwise(words(t))}
-        return cls(corpus_vocabulary(passages), pairs)
+        tokens = [words(f"{p.article_title} {p.section} {p.text}") for p in passages]
+        return cls((w for t in tokens for w in t), (pair for t in tokens for pair in pairwise(t)))
 
     def _may_be_typo(self, lower: str, below_zipf: float) -> bool:
         """Long enough to guess from, letters only, not the corpus's, and rarer than given."""
