@@ -120,7 +120,7 @@ def test_alternates_naming_a_section_without_passages_refuse_to_load(
 def _rank_anchors(
     state_settings: Settings, embedder: SentenceTransformerEmbedder, question: str
 ) -> list[tuple[str, float]]:
-    state = load_state(state_settings, CORPUS, state_settings.index_dir, embedder)
+    state = load_state(state_settings, state_settings.index_dir, embedder)
     hits = rank(state.index, embedder.encode([question]), question, 5, state.fusion).hits
     return [(h.passage.anchor, round(h.score, 6)) for h in hits]
 
@@ -132,7 +132,7 @@ def test_a_question_phrased_like_an_alternate_gets_its_sections_passage(
     question = "what's ketamine"  # like the Introduction's "What is ketamine?"
     without = real_settings.model_copy(update={"alternate_questions": False})
     assert _rank_anchors(without, real_embedder, question)[0][0] != "introduction"
-    state = load_state(real_settings, CORPUS, real_settings.index_dir, real_embedder)
+    state = load_state(real_settings, real_settings.index_dir, real_embedder)
     answer = Answerer(real_embedder, state, real_settings.candidates).ask(question)
     assert answer.status == "answered"
     top = answer.hits[0].passage

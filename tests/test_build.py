@@ -22,6 +22,8 @@ from .conftest import DEV_QUESTIONS, FakeEmbedder
 ARTICLE = "ketamine-infusions.md"
 OLD = "Each session lasts about 45 minutes to an hour"
 NEW = "Each session lasts about 50 minutes to an hour"
+NMDA = "N-methyl-D-aspartate (NMDA) receptors"
+REFERENCE = "Retrieved from [https://www.psychiatry.org]."
 
 
 class CountingEmbedder(FakeEmbedder):
@@ -130,15 +132,17 @@ def test_regression_gate_refuses_a_worse_version_and_names_the_questions(
     corpus_copy: Path, tmp_path: Path
 ) -> None:
     first = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path))
-    _edit(
-        corpus_copy,
-        "Ketamine primarily works by blocking N-methyl-D-aspartate (NMDA) receptors in the brain.",
-        "Ask us how it works.",
-    )
+    # d006's wording stays in the article, but no longer where its question finds it: a real
+    # regression, not a stale expectation.
+    _edit(corpus_copy, f"Ketamine primarily works by blocking {NMDA} in the brain.", "Ask us.")
+    _edit(corpus_copy, REFERENCE, f"{REFERENCE} See also {NMDA}.")
     refused = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path))
     assert refused.gate is not None and not refused.published
+    assert not refused.gate.stale
     assert refused.gate.new_accuracy < refused.gate.old_accuracy
     assert any("was right" in str(c) and "now wrong" in str(c) for c in refused.gate.changes)
+    [refusal] = refused.gate.refusal()
+    assert "(d006)" in refusal and "`faqbot build --force`" in refusal
     assert published_version(tmp_path) == first.manifest.version
     assert [v.version for v in list_versions(tmp_path)] == [first.manifest.version]
     forced = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path), force=True)
@@ -184,3 +188,20 @@ def test_gate_is_skipped_not_fatal_when_no_thresholds_are_calibrated(
     report = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=gate, say=said.append)
     assert report.published and report.gate is None
     assert any(line.startswith("regression gate skipped: no thresholds") for line in said)
+
+
+def test_a_question_whose_wording_is_gone_is_stale_and_does_not_block(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path))
+    _edit(corpus_copy, OLD, NEW)  # d008 accepts only "45 minutes to an hour"
+    report = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path))
+    assert report.published and report.gate is not None and report.gate.passed
+    [stale] = report.gate.stale
+    assert stale.question.id == "d008"
+    assert report.gate.questions == len(load_questions(DEV_QUESTIONS)) - 1
+    line = str(stale)
+    assert f"{DEV_QUESTIONS}:9" in line and "'45 minutes to an hour'" in line
+    assert stale.now_answered_by is not None and "50 minutes" in stale.now_answered_by.text
+    assert f"[{stale.now_answered_by.section}]" in line
+    assert all(c.id != "d008" for c in report.gate.changes)

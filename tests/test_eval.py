@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from faqbot.answer import Answerer, load_state
 from faqbot.corpus import load_articles
 from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.evaluation import EvalReport, evaluate, load_questions
+from faqbot.evaluation import EvalReport, load_questions
+from faqbot.gate import evaluate_version, regression_gate
+from faqbot.index import published_version
 from faqbot.settings import Settings
 
 from .conftest import CORPUS, DEV_QUESTIONS
@@ -39,10 +43,30 @@ MIN_SEALED_ACCURACY = 0.80
 def _report(
     real_settings: Settings, real_embedder: SentenceTransformerEmbedder, questions: Path
 ) -> EvalReport:
-    state = load_state(real_settings, CORPUS, real_settings.index_dir, real_embedder)
-    answerer = Answerer(real_embedder, state, real_settings.candidates)
     bodies = {a.id: a.body for a in load_articles(CORPUS)}
-    return evaluate(answerer.ask, load_questions(questions), bodies)
+    return evaluate_version(
+        real_settings, real_settings.index_dir, real_embedder, load_questions(questions), bodies
+    )
+
+
+def test_the_gate_scores_each_dev_question_as_faqbot_eval_does(
+    real_settings: Settings, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """The gate measures what is served: per question, the same outcome as `faqbot eval`."""
+    index = real_settings.index_dir
+    version = published_version(index)
+    bodies = {a.id: a.body for a in load_articles(CORPUS)}
+    questions = load_questions(DEV_QUESTIONS)
+    gate = regression_gate(index, version, version, real_settings, real_embedder, questions, bodies)
+    command = [sys.executable, "-m", "faqbot.cli", "eval", "--json"]
+    command += ["--corpus", str(CORPUS), "--index", str(index), str(DEV_QUESTIONS)]
+    ran = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert ran.returncode == 0, ran.stderr
+    by_eval = [(r["id"], r["status"], r["correct"]) for r in json.loads(ran.stdout)["results"]]
+    for report in (gate.old_report, gate.new_report):
+        assert report is not None
+        assert [(r.question.id, r.status, r.correct) for r in report.results] == by_eval
+    assert gate.passed and not gate.changes and len(by_eval) == len(questions)
 
 
 def test_dev_questions_meet_the_accuracy_target_with_every_emergency_caught(

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from faqbot.answer import Answerer, load_state
+from faqbot.build import build_index
 from faqbot.check import check_corpus
 from faqbot.embedding import SentenceTransformerEmbedder
 from faqbot.errors import CorpusError
 from faqbot.glossary import GLOSSARY_FILE, Glossary, load_glossary
+from faqbot.models import Answer
 from faqbot.settings import Settings
 
 GLOSSARY = Glossary([("intravenously", ["iv", "drip", "into the vein"]), ("nausea", ["queasy"])])
@@ -73,21 +75,24 @@ def test_check_warns_of_an_article_word_no_article_uses(corpus_copy: Path) -> No
 
 @pytest.mark.slow
 def test_a_question_in_visitors_words_reaches_the_passage_in_the_articles(
-    corpus_copy: Path, real_settings: Settings, real_embedder: SentenceTransformerEmbedder
+    corpus_copy: Path,
+    tmp_path: Path,
+    real_settings: Settings,
+    real_embedder: SentenceTransformerEmbedder,
 ) -> None:
+    """The glossary is built into the version: one build without it, one with it."""
     question = "is it given by iv"
+    index = tmp_path / "index"
+
+    def ask_built() -> Answer:
+        build_index(corpus_copy, index, real_embedder)
+        state = load_state(real_settings, index, real_embedder)
+        return Answerer(real_embedder, state, 10).ask(question)
+
     (corpus_copy / GLOSSARY_FILE).unlink(missing_ok=True)  # the bundled glossary has iv too
-    without = Answerer(
-        real_embedder,
-        load_state(real_settings, corpus_copy, real_settings.index_dir, real_embedder),
-        10,
-    ).ask(question)
+    without = ask_built()
     (corpus_copy / GLOSSARY_FILE).write_text("intravenously: [iv, drip]\n", encoding="utf-8")
-    with_glossary = Answerer(
-        real_embedder,
-        load_state(real_settings, corpus_copy, real_settings.index_dir, real_embedder),
-        10,
-    ).ask(question)
+    with_glossary = ask_built()
     assert without.status == "fallback"
     assert with_glossary.status == "answered"
     assert "administered intravenously" in with_glossary.hits[0].passage.text

@@ -14,6 +14,7 @@ from faqbot.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from faqbot.index import (
     MANIFEST_FILE,
     PASSAGES_FILE,
+    RULE_FILES,
     VECTORS_FILE,
     VERSIONS_DIR,
     load_published,
@@ -87,6 +88,7 @@ def test_artefacts_are_faiss_json_jsonl_and_npy_never_pickle(built: Path) -> Non
             PROVENANCE_FILE,
             ALTERNATE_VECTORS_FILE,  # the bundled article has alternate questions
             ALTERNATES_FILE,
+            *RULE_FILES,  # the editors' YAML and JSON, kept with the version
         ]
     )
     lexical = sorted(p.name for p in (_folder(built) / LEXICAL_DIR).iterdir())

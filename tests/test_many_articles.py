@@ -22,7 +22,7 @@ RIDE_HOME = "Can patients drive after an infusion?"
 def _answerer(corpus: Path, index: Path, embedder: SentenceTransformerEmbedder) -> Answerer:
     build_index(corpus, index, embedder)
     settings = Settings(corpus_dir=corpus, index_dir=index)
-    return Answerer(embedder, load_state(settings, corpus, index, embedder), 10)
+    return Answerer(embedder, load_state(settings, index, embedder), 10)
 
 
 def test_answers_come_from_either_article_and_name_it(

@@ -35,7 +35,7 @@ def test_model_loads_builds_and_answers_with_sockets_blocked(
     embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)  # a fresh load, not the cached one
     build_index(CORPUS, tmp_path, embedder)
     settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path)
-    answerer = Answerer(embedder, load_state(settings, CORPUS, tmp_path, embedder), 10)
+    answerer = Answerer(embedder, load_state(settings, tmp_path, embedder), 10)
     assert answerer.ask("How long is each ketamine session?").status == "answered"
 
 

@@ -40,7 +40,7 @@ def exported(onnx_dir: Path) -> OnnxEmbedder:
 
 
 def _outcomes(settings: Settings, embedder: Embedder) -> list[tuple[str, str | None]]:
-    state = load_state(settings, settings.corpus_dir, settings.index_dir, embedder)
+    state = load_state(settings, settings.index_dir, embedder)
     answerer = Answerer(embedder, state, settings.candidates)
     outcomes = []
     for question in QUESTIONS:

@@ -150,5 +150,5 @@ def test_only_a_term_the_question_is_about_can_make_it_out_of_scope() -> None:
 def test_the_guard_judges_what_the_question_is_about(
     real_settings: Settings, real_embedder: SentenceTransformerEmbedder, question: str, status: str
 ) -> None:
-    state = load_state(real_settings, CORPUS, real_settings.index_dir, real_embedder)
+    state = load_state(real_settings, real_settings.index_dir, real_embedder)
     assert Answerer(real_embedder, state, 10).ask(question).status == status

@@ -8,7 +8,6 @@ from faqbot.answer import Answerer, load_state
 from faqbot.embedding import SentenceTransformerEmbedder
 from faqbot.settings import Settings
 from faqbot.spelling import SpellingRepair, one_edit_variants
-from tests.conftest import CORPUS
 
 CORPUS_WORDS = {"ketamine", "infusion", "infusions", "nausea", "effects", "side", "depression"}
 
@@ -70,7 +69,7 @@ def test_one_edit_variants_cover_all_four_kinds_of_typo() -> None:
 
 @pytest.fixture(scope="module")
 def answerer(real_settings: Settings, real_embedder: SentenceTransformerEmbedder) -> Answerer:
-    state = load_state(real_settings, CORPUS, real_settings.index_dir, real_embedder)
+    state = load_state(real_settings, real_settings.index_dir, real_embedder)
     return Answerer(real_embedder, state, 10)
 
 
@@ -95,7 +94,7 @@ def test_repair_can_be_switched_off_for_measuring(
     real_settings: Settings, real_embedder: SentenceTransformerEmbedder
 ) -> None:
     off = real_settings.model_copy(update={"spelling_repair": False})
-    state = load_state(off, CORPUS, off.index_dir, real_embedder)
+    state = load_state(off, off.index_dir, real_embedder)
     assert state.spelling is None
 
 

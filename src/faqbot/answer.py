@@ -17,7 +17,7 @@ from faqbot.corpus import load_responses
 from faqbot.embedding import Embedder
 from faqbot.errors import CalibrationError
 from faqbot.glossary import Glossary, load_glossary
-from faqbot.index import PassageIndex, load_published
+from faqbot.index import PassageIndex, load_version, rules_folder, version_folder
 from faqbot.models import Answer, Hit, Passage, Responses, Status
 from faqbot.normalize import normalize_question
 from faqbot.retrieval import FusionConfig, rank
@@ -85,20 +85,23 @@ def decide(
     return Decision("answered", chosen, (), "answered")
 
 
-def read_thresholds(settings: Settings, corpus_dir: Path) -> Thresholds:
-    """Thresholds from settings when set, else from the corpus's calibration.json."""
-    path = corpus_dir / CALIBRATION_FILE
+def read_thresholds(settings: Settings, folder: Path) -> Thresholds:
+    """Thresholds from settings when set, else from the calibration.json in `folder` (a
+    version's copy when serving)."""
+    path = folder / CALIBRATION_FILE
     stored: dict[str, float] = {}
     if path.is_file():
         try:
             calibration = json.loads(path.read_text(encoding="utf-8"))
             stored = calibration["thresholds"]
         except (ValueError, KeyError) as exc:
-            raise CalibrationError(f"{path} is unreadable ({exc}): run `faqbot calibrate`") from exc
+            raise CalibrationError(
+                f"{path} is unreadable ({exc}): run `faqbot calibrate`, then `faqbot build`"
+            ) from exc
         if calibration.get("model") != settings.model and settings.answer_threshold is None:
             raise CalibrationError(
                 f"{path} was calibrated for model {calibration.get('model')!r}, not "
-                f"{settings.model!r}: run `faqbot calibrate`"
+                f"{settings.model!r}: run `faqbot calibrate`, then `faqbot build`"
             )
     answer = (
         settings.answer_threshold if settings.answer_threshold is not None else stored.get("answer")
@@ -110,8 +113,9 @@ def read_thresholds(settings: Settings, corpus_dir: Path) -> Thresholds:
     )
     if answer is None or related is None:
         raise CalibrationError(
-            f"no thresholds: run `faqbot calibrate` (writes {path}) or set "
-            "FAQBOT_ANSWER_THRESHOLD and FAQBOT_RELATED_THRESHOLD"
+            f"no thresholds in {path}: run `faqbot calibrate` (writes {CALIBRATION_FILE} in the "
+            "corpus folder), then `faqbot build`; or set FAQBOT_ANSWER_THRESHOLD and "
+            "FAQBOT_RELATED_THRESHOLD"
         )
     return Thresholds(answer=float(answer), related=min(float(related), float(answer)))
 
@@ -146,21 +150,29 @@ def fusion_config(settings: Settings) -> FusionConfig:
 
 def load_state(
     settings: Settings,
-    corpus_dir: Path,
     index_dir: Path,
     embedder: Embedder,
     thresholds: Thresholds | None = None,
+    *,
+    version: str | None = None,
 ) -> ServingState:
-    """Load the published index with the corpus's responses, safety rules and thresholds."""
-    index = load_published(index_dir, embedder.model_name, embedder.dimension)
+    """The one way to make what answers questions: a version (the published one unless named)
+    with the rules and wording it was built with, and every stage the settings switch on.
+
+    `faqbot serve`, reload, `ask`, `eval`, `calibrate` and the regression gate all call this,
+    so the gate scores exactly what visitors would get.
+    """
+    folder = version_folder(index_dir, version)
+    index = load_version(folder, embedder.model_name, embedder.dimension)
+    rules = rules_folder(folder)
     policy = Policy(
-        thresholds=thresholds or read_thresholds(settings, corpus_dir),
-        safety=load_safety_rules(corpus_dir / SAFETY_FILE),
+        thresholds=thresholds or read_thresholds(settings, rules),
+        safety=load_safety_rules(rules / SAFETY_FILE),
         max_passages=settings.max_passages,
         margin=settings.answer_margin,
     )
     corpus_text = "\n".join(f"{p.section}\n{p.text}" for p in index.passages)
-    glossary = load_glossary(corpus_dir).outside(corpus_text) if settings.glossary else Glossary()
+    glossary = load_glossary(rules).outside(corpus_text) if settings.glossary else Glossary()
     scope = (
         ScopeGuard.from_passages(
             index.passages,
@@ -175,7 +187,7 @@ def load_state(
     )
     return ServingState(
         index=index,
-        responses=load_responses(corpus_dir),
+        responses=load_responses(rules),
         policy=policy,
         fusion=fusion_config(settings),
         scope=scope,

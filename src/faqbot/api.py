@@ -220,7 +220,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             limit_native_threads(threads)
             model = embedder or query_embedder(settings, threads=threads)
             model.encode(["warm-up"])  # the first forward pass is slow; keep it off visitors
-            state = load_state(settings, settings.corpus_dir, settings.index_dir, model)
+            state = load_state(settings, settings.index_dir, model)
             # Cache first (a repeated question never queues), then one encoder pass at a time.
             query_model = with_query_cache(BatchingEmbedder(model), settings.query_cache_size)
             app.state.answerer = Answerer(query_model, state, settings.candidates)

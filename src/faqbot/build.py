@@ -20,20 +20,22 @@ from faqbot.alternates import alternate_text, collect_alternates
 from faqbot.ann import IndexPolicy
 from faqbot.check import CheckReport, check_corpus
 from faqbot.chunking import chunk_article, embedding_text
-from faqbot.corpus import RESPONSES_FILE, article_files, corpus_hash, load_responses
+from faqbot.corpus import article_files, corpus_hash, load_responses
 from faqbot.embedding import Embedder, Vectors
 from faqbot.embedding_cache import EmbeddingCache
 from faqbot.errors import CalibrationError, IndexProblem
 from faqbot.evaluation import EvalQuestion
 from faqbot.gate import GateResult, regression_gate
 from faqbot.index import (
+    RULE_FILES,
     VERSIONS_DIR,
     Manifest,
-    load_published,
     load_version,
     publish,
+    published_version,
     write_version,
 )
+from faqbot.models import Article
 from faqbot.provenance import PROVENANCE_FILE, provenance_json
 from faqbot.settings import Settings
 from faqbot.versions import ArticleDiff, diff_passages, index_lock, prune, published_passages
@@ -100,6 +102,42 @@ def _with_gate_questions(
     return replace(policy, questions=embedder.encode(questions) if questions else None)
 
 
+def rule_files(corpus_dir: Path) -> dict[str, bytes]:
+    """The editors' rule and wording files of the corpus, byte for byte, to keep with the
+    version (responses.yaml is required and checked before this; the others are optional)."""
+    return {
+        name: (corpus_dir / name).read_bytes()
+        for name in RULE_FILES
+        if (corpus_dir / name).is_file()
+    }
+
+
+def _run_gate(
+    index_dir: Path,
+    version: str,
+    gate: GateConfig,
+    embedder: Embedder,
+    articles: Sequence[Article],
+    emit: Callable[[str], None],
+) -> GateResult | None:
+    """The gate against the published version; None when there is nothing to compare with."""
+    try:
+        published = published_version(index_dir)
+        load_version(index_dir / VERSIONS_DIR / published, embedder.model_name, embedder.dimension)
+    except IndexProblem:
+        return None  # a broken or foreign published version is no baseline
+    bodies = {a.id: a.body for a in articles}
+    try:
+        return regression_gate(
+            index_dir, version, published, gate.settings, embedder, gate.questions, bodies
+        )
+    except CalibrationError as exc:  # no thresholds yet: nothing to score against
+        emit(f"regression gate skipped: {exc}")
+    except IndexProblem as exc:  # e.g. published before rules were versioned
+        emit(f"regression gate skipped: the published version cannot be scored ({exc})")
+    return None
+
+
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
@@ -150,7 +188,8 @@ def build_index(
                 f"embedded {embedded_alternates} of {len(alternates)} alternate questions "
                 f"({len(alternates) - embedded_alternates} cached)"
             )
-        digest = corpus_hash([*article_files(corpus_dir), corpus_dir / RESPONSES_FILE])
+        rules = rule_files(corpus_dir)
+        digest = corpus_hash([*article_files(corpus_dir), *(corpus_dir / name for name in rules)])
         policy = _with_gate_questions(policy or IndexPolicy(), gate, embedder, len(passages))
         manifest = write_version(
             index_dir,
@@ -162,9 +201,10 @@ def build_index(
             extra_files={PROVENANCE_FILE: provenance_json(articles)},
             alternates=alternates,
             alternate_vectors=alternate_vectors,
+            rule_files=rules,
         )
         folder = index_dir / VERSIONS_DIR / manifest.version
-        new_index = load_version(folder, embedder.model_name, embedder.dimension)  # verify
+        load_version(folder, embedder.model_name, embedder.dimension)  # verify
         old_passages = published_passages(index_dir)
         report = BuildReport(
             manifest=manifest,
@@ -177,17 +217,7 @@ def build_index(
             embed_seconds=embed_seconds,
         )
         if gate is not None and gate.questions and old_passages is not None:
-            try:
-                published = load_published(index_dir, embedder.model_name, embedder.dimension)
-            except IndexProblem:
-                published = None  # a broken or foreign published version is no baseline
-            if published is not None:
-                try:
-                    report.gate = regression_gate(
-                        new_index, published, corpus_dir, gate.settings, embedder, gate.questions
-                    )
-                except CalibrationError as exc:  # no thresholds yet: nothing to score against
-                    emit(f"regression gate skipped: {exc}")
+            report.gate = _run_gate(index_dir, manifest.version, gate, embedder, articles, emit)
         if report.gate is not None and not report.gate.passed and not force:
             shutil.rmtree(folder, ignore_errors=True)  # refused versions are not kept
             report.published = False

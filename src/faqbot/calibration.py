@@ -20,6 +20,7 @@ from pathlib import Path
 from faqbot.answer import CALIBRATION_FILE, Answerer, Thresholds
 from faqbot.errors import CalibrationError
 from faqbot.evaluation import EvalQuestion
+from faqbot.files import write_atomically
 from faqbot.normalize import normalize_question
 from faqbot.safety import check_safety
 
@@ -160,5 +161,6 @@ def write_calibration(
         "calibrated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "how": "faqbot calibrate (see src/faqbot/calibration.py)",
     }
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    # Atomic: a build or a server reading it mid-write must never see half a file.
+    write_atomically(path, json.dumps(payload, indent=2) + "\n")
     return path

@@ -20,7 +20,8 @@ from faqbot.cli_editor import register as register_editor_commands
 from faqbot.corpus import load_articles
 from faqbot.embedding import SentenceTransformerEmbedder, encoder_threads, query_embedder
 from faqbot.errors import FaqbotError
-from faqbot.evaluation import EvalReport, evaluate, load_questions
+from faqbot.evaluation import EvalReport, load_questions
+from faqbot.gate import evaluate_version
 from faqbot.index import load_published
 from faqbot.logs import log_config
 from faqbot.security import uvicorn_options
@@ -38,30 +39,30 @@ def _paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path]:
 def _answerer(
     args: argparse.Namespace, settings: Settings, thresholds: Thresholds | None = None
 ) -> Answerer:
-    corpus_dir, index_dir = _paths(args, settings)
+    _, index_dir = _paths(args, settings)
     embedder = query_embedder(settings.model_copy(update={"index_dir": index_dir}))
-    state = load_state(settings, corpus_dir, index_dir, embedder, thresholds)
+    state = load_state(settings, index_dir, embedder, thresholds)
     return Answerer(embedder, state, settings.candidates)
 
 
-def _check_serving(settings: Settings, corpus_dir: Path, index_dir: Path) -> str | None:
+def _check_serving(settings: Settings, index_dir: Path) -> str | None:
     """Load what a worker will load; the one-line problem, or None when all is well."""
     try:
         load_published(index_dir, settings.model)
         served = settings.model_copy(update={"index_dir": index_dir})
-        load_state(settings, corpus_dir, index_dir, query_embedder(served))
+        load_state(settings, index_dir, query_embedder(served))
     except FaqbotError as exc:
         return str(exc)
     return None
 
 
-def _check_in_subprocess(settings: Settings, corpus_dir: Path, index_dir: Path) -> None:
+def _check_in_subprocess(settings: Settings, index_dir: Path) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as checker:
-        problem = checker.submit(_check_serving, settings, corpus_dir, index_dir).result()
+        problem = checker.submit(_check_serving, settings, index_dir).result()
     if problem is not None:
         raise FaqbotError(problem)
 
@@ -76,13 +77,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if workers > 1:
         # Checked in a throw-away process: a supervisor that loaded the model would keep
         # ~400 MB of torch resident for nothing while its workers load their own.
-        _check_in_subprocess(settings, corpus_dir, index_dir)
+        _check_in_subprocess(settings, index_dir)
     else:
         load_published(index_dir, settings.model)
         threads = encoder_threads(settings.encoder_threads, workers=1)
         served = settings.model_copy(update={"index_dir": index_dir})
         embedder = query_embedder(served, threads=threads)
-        load_state(settings, corpus_dir, index_dir, embedder)
+        load_state(settings, index_dir, embedder)
     log_format = args.log_format or settings.log_format
     settings = settings.model_copy(
         update={
@@ -163,7 +164,7 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     print(f"answer threshold {thresholds.answer:.4f}, related threshold {thresholds.related:.4f}")
     for band, f in figures.items():
         print(f"  {band}: precision {f.precision:.3f}, recall {f.recall:.3f}, shown {f.shown}")
-    print(f"written to {path}")
+    print(f"written to {path}; run `faqbot build` to publish a version with these thresholds")
     return 0
 
 
@@ -182,10 +183,10 @@ def print_report(report: EvalReport) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    corpus_dir, _ = _paths(args, settings)
-    answerer = _answerer(args, settings)
+    corpus_dir, index_dir = _paths(args, settings)
+    embedder = query_embedder(settings.model_copy(update={"index_dir": index_dir}))
     bodies = {a.id: a.body for a in load_articles(corpus_dir)}
-    report = evaluate(answerer.ask, load_questions(args.questions), bodies)
+    report = evaluate_version(settings, index_dir, embedder, load_questions(args.questions), bodies)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:

@@ -55,12 +55,9 @@ def print_build(report: BuildReport, quiet: bool) -> None:
             f"{report.articles} article(s), {report.embedded} embedded now, "
             f"{report.seconds:.1f}s"
         )
-    else:
-        print(
-            "NOT published: the new version answers fewer dev questions correctly than the "
-            "published one (see above); fix the articles or publish anyway with --force",
-            file=sys.stderr,
-        )
+    elif report.gate is not None:
+        for line in report.gate.refusal():
+            print(line, file=sys.stderr)
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:

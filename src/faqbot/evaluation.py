@@ -22,6 +22,7 @@ class EvalQuestion:
     question: str
     expect: str
     accept: tuple[str, ...]
+    where: str = ""  # "file:line" it was read from, so a report can point an editor at it
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class EvalResult:
     correct: bool
     top_text: str | None
     non_verbatim: int
+    reason: str = ""  # the decision's reason, e.g. "emergency:suicidal-thoughts"
 
 
 @dataclass
@@ -82,6 +84,16 @@ class EvalReport:
                 for r in self.results
                 if not r.correct
             ],
+            "results": [
+                {
+                    "id": r.question.id,
+                    "expect": r.question.expect,
+                    "status": r.status,
+                    "correct": r.correct,
+                    "reason": r.reason,
+                }
+                for r in self.results
+            ],
         }
 
 
@@ -96,12 +108,21 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             expect = row["expect"]
             if expect not in KINDS:
                 raise ValueError(f"expect must be one of {KINDS}")
+            accept = tuple(row.get("accept", []))
             questions.append(
-                EvalQuestion(row["id"], row["question"], expect, tuple(row.get("accept", [])))
+                EvalQuestion(row["id"], row["question"], expect, accept, f"{path}:{number}")
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise FaqbotError(f"{path}:{number}: not a valid question line ({exc})") from exc
     return questions
+
+
+def is_stale(question: EvalQuestion, bodies: Mapping[str, str]) -> bool:
+    """An answer question none of whose accepted wordings any article still has: the articles
+    changed under it, so it can no longer be answered right and says nothing about a version."""
+    if question.expect != "answer" or not question.accept:
+        return False
+    return not any(snippet in body for snippet in question.accept for body in bodies.values())
 
 
 def count_non_verbatim(answer: Answer, bodies: Mapping[str, str]) -> int:
@@ -132,6 +153,7 @@ def evaluate(
                 correct=is_correct(question, answer),
                 top_text=answer.hits[0].passage.text if answer.hits else None,
                 non_verbatim=count_non_verbatim(answer, bodies),
+                reason=answer.reason,
             )
         )
     return report

@@ -6,6 +6,8 @@ Layout under the index folder:
     versions/<version>/manifest.json   model, dimension, corpus hash, faqbot version, build time
     versions/<version>/lexical/        BM25 (bm25s's JSON + .npy files, no pickle), row i = passage i
     versions/<version>/alternates.*    editors' alternate questions: vectors and sections (alternates.py)
+    versions/<version>/<rule file>     the editors' rules and wording as built (RULE_FILES), hashed
+                                       in the manifest: a rollback restores them with the passages
     current                            a pointer file naming the published version
 A build writes a new version folder, verifies it, and only then replaces `current` with
 os.replace, so a reader never sees a half-built index.
@@ -13,8 +15,8 @@ os.replace, so a reader never sees a half-built index.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -32,6 +34,7 @@ from faqbot.ann import IndexChoice, IndexPolicy, build_vector_index, read_vector
 from faqbot.chunking import list_members
 from faqbot.embedding import Vectors
 from faqbot.errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from faqbot.files import write_atomically
 from faqbot.lexical import LEXICAL_DIR, TOKENIZER, LexicalIndex, build_lexical
 from faqbot.models import AlternateQuestion, Hit, Passage
 
@@ -40,6 +43,10 @@ PASSAGES_FILE = "passages.jsonl"
 MANIFEST_FILE = "manifest.json"
 POINTER_FILE = "current"
 VERSIONS_DIR = "versions"
+# The editors' files that decide what a question gets besides the passages. A build copies them
+# into the version, so serving, the regression gate and a rollback all use the rules the
+# passages were published with, and a half-edited file in corpus/ never reaches a server.
+RULE_FILES = ("responses.yaml", "safety.yaml", "glossary.yaml", "calibration.json")
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class Manifest:
 
     lexical: str = ""  # the tokeniser of the BM25 folder; "" = built before hybrid retrieval
     alternate_count: int = 0  # editors' alternate questions stored beside the passages
+    # Rule files copied into the version (name -> sha256 of their bytes); None = built by a
+    # faqbot that did not version them, which serving refuses (see rules_folder).
+    rules: dict[str, str] | None = None
 
 
 class PassageIndex:
@@ -127,6 +137,7 @@ def write_version(
     extra_files: Mapping[str, str] | None = None,
     alternates: Sequence[AlternateQuestion] = (),
     alternate_vectors: Vectors | None = None,
+    rule_files: Mapping[str, bytes] | None = None,
 ) -> Manifest:
     """Write a complete version folder (via a temporary folder and a rename), unpublished.
 
@@ -134,7 +145,8 @@ def write_version(
     floor raises IndexRecallTooLow before anything is written. `alternates` (with their
     `alternate_vectors`, row for row) are stored for matching. `extra_files` (name → text) are
     written into the same folder before the rename, so other artefacts of a build (e.g.
-    provenance) appear together with the vectors or not at all.
+    provenance) appear together with the vectors or not at all; `rule_files` (name → bytes) are
+    copied byte for byte and their hashes recorded in the manifest.
     """
     if len(passages) != vectors.shape[0]:
         raise IndexCorrupt(f"{len(passages)} passages but {vectors.shape[0]} vectors")
@@ -154,6 +166,7 @@ def write_version(
         ann_recall_at_10=choice.recall_at_10,
         lexical=TOKENIZER,
         alternate_count=len(alternates),
+        rules=None if rule_files is None else {n: _sha256(b) for n, b in rule_files.items()},
     )
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=versions))
     try:
@@ -168,6 +181,8 @@ def write_version(
                 out.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
         for name, text in (extra_files or {}).items():
             (staging / name).write_text(text, encoding="utf-8")
+        for name, content in (rule_files or {}).items():
+            (staging / name).write_bytes(content)
         (staging / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
         staging.rename(versions / manifest.version)
     except BaseException:
@@ -180,12 +195,7 @@ def publish(root: Path, version: str) -> None:
     """Point `current` at a version in one atomic step (write a temp file, os.replace it)."""
     if not (root / VERSIONS_DIR / version / MANIFEST_FILE).is_file():
         raise IndexNotFound(f"version {version!r} does not exist under {root / VERSIONS_DIR}")
-    fd, tmp = tempfile.mkstemp(prefix=".current-", dir=root)
-    with os.fdopen(fd, "w") as out:
-        out.write(version + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, root / POINTER_FILE)
+    write_atomically(root / POINTER_FILE, version + "\n")
 
 
 def published_version(root: Path) -> str:
@@ -197,6 +207,38 @@ def published_version(root: Path) -> str:
     if not version:
         raise IndexCorrupt(f"{pointer} is empty: rebuild with `faqbot build`")
     return version
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def verify_rules(folder: Path, manifest: Manifest) -> None:
+    """Every rule file the manifest lists is there with the bytes it was built with."""
+    for name, digest in (manifest.rules or {}).items():
+        path = folder / name
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise IndexCorrupt(f"{path} is missing: rebuild with `faqbot build`") from exc
+        if _sha256(content) != digest:
+            raise IndexCorrupt(
+                f"{path} was changed after the build (its hash differs from the manifest's); "
+                "edit the file in the corpus folder and run `faqbot build`"
+            )
+
+
+def rules_folder(folder: Path) -> Path:
+    """The folder to read a version's rules from: the version itself, verified. A version
+    built before rules were versioned would be served with today's corpus files, so refuse it."""
+    manifest = read_manifest(folder)
+    if manifest.rules is None:
+        raise IndexMismatch(
+            f"{folder} was built by a faqbot that did not keep the safety rules and wording "
+            "with the passages: rebuild with `faqbot build`"
+        )
+    verify_rules(folder, manifest)
+    return folder
 
 
 def _one_line(exc: BaseException) -> str:
@@ -269,6 +311,7 @@ def load_version(folder: Path, model: str, dimension: int | None = None) -> Pass
             f"(tokeniser {manifest.lexical or 'none'!r}, expected {TOKENIZER!r}): "
             "rebuild with `faqbot build`"
         )
+    verify_rules(folder, manifest)
     lexical = LexicalIndex.load(folder / LEXICAL_DIR, len(passages))
     alternates = (
         read_alternates(folder, manifest.alternate_count, manifest.dimension, passages)
@@ -278,12 +321,22 @@ def load_version(folder: Path, model: str, dimension: int | None = None) -> Pass
     return PassageIndex(manifest, passages, vectors, lexical, alternates)
 
 
+def version_folder(root: Path, version: str | None = None) -> Path:
+    """The folder of `version`, or of the published one when None; a clear error when missing."""
+    name = version or published_version(root)
+    folder = root / VERSIONS_DIR / name
+    if not folder.is_dir():
+        if version is not None:
+            raise IndexNotFound(
+                f"version {version!r} does not exist in {root / VERSIONS_DIR} "
+                "(see `faqbot versions`)"
+            )
+        raise IndexCorrupt(
+            f"{root / POINTER_FILE} names {name!r}, which is missing: rebuild with `faqbot build`"
+        )
+    return folder
+
+
 def load_published(root: Path, model: str, dimension: int | None = None) -> PassageIndex:
     """Load whatever `current` points at."""
-    version = published_version(root)
-    folder = root / VERSIONS_DIR / version
-    if not folder.is_dir():
-        raise IndexCorrupt(
-            f"{root / POINTER_FILE} names {version!r}, which is missing: rebuild with `faqbot build`"
-        )
-    return load_version(folder, model, dimension)
+    return load_version(version_folder(root), model, dimension)

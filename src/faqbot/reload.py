@@ -91,7 +91,7 @@ class Reloader:
                 return ReloadResult("refused", serving, serving, target, reason)
             settings = self._settings
             try:
-                state = load_state(settings, settings.corpus_dir, settings.index_dir, embedder)
+                state = load_state(settings, settings.index_dir, embedder)
                 state.index.search(embedder.encode(["warm-up"]), 1)  # it answers before it serves
             except FaqbotError as exc:
                 self._refused = (target, str(exc))

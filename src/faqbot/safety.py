@@ -24,8 +24,10 @@ __all__ = [
     "SafetyRules",
     "SafetyRulesError",
     "SafetyVerdict",
+    "WeakenedRule",
     "check_safety",
     "load_safety_rules",
+    "weakened_emergency_rules",
 ]
 
 SafetyCategory = Literal["emergency", "advice"]
@@ -39,6 +41,9 @@ _RULE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # characters that folded text never contains.
 _REGEX_ESCAPE = re.compile(r"\\.")
 _NEVER_IN_FOLDED_TEXT = re.compile(r"[A-Z'\u2018\u2019]")
+# Every pattern matches whole words only: "kill myself" must not match inside "skill myselfie".
+_WHOLE_WORD_PREFIX = r"(?<!\w)(?:"
+_WHOLE_WORD_SUFFIX = r")(?!\w)"
 
 
 class SafetyRulesError(FaqbotError, ValueError):
@@ -90,6 +95,46 @@ def _rule_matches(rule: SafetyRule, folded: str) -> bool:
     if not any(pattern.search(folded) for pattern in rule.patterns):
         return False
     return not any(exception.search(folded) for exception in rule.unless)
+
+
+@dataclass(frozen=True)
+class WeakenedRule:
+    """An emergency rule of the published rules that the new rules drop or narrow."""
+
+    rule_id: str
+    change: str  # what an editor would call it: "removed", "patterns removed: …", …
+
+
+def _sources(patterns: tuple[re.Pattern[str], ...]) -> set[str]:
+    """The editor's pattern texts back from the compiled whole-word regexes."""
+    return {
+        p.pattern.removeprefix(_WHOLE_WORD_PREFIX).removesuffix(_WHOLE_WORD_SUFFIX)
+        for p in patterns
+    }
+
+
+def weakened_emergency_rules(old: SafetyRules, new: SafetyRules) -> tuple[WeakenedRule, ...]:
+    """Pure: each emergency rule that is gone (deleted, or moved to advice), lost a pattern, or
+    gained an exception. A rewritten pattern counts as lost: whether a new regex still catches
+    everything the old one did cannot be decided in general, so a person must confirm it."""
+    current = {rule.id: rule for rule in new.emergency}
+    weakened = []
+    for rule in old.emergency:
+        kept = current.get(rule.id)
+        if kept is None:
+            moved = any(r.id == rule.id for r in new.advice)
+            weakened.append(WeakenedRule(rule.id, "moved to advice" if moved else "removed"))
+            continue
+        changes = []
+        lost = sorted(_sources(rule.patterns) - _sources(kept.patterns))
+        if lost:
+            changes.append("patterns removed or rewritten: " + ", ".join(map(repr, lost)))
+        added = sorted(_sources(kept.unless) - _sources(rule.unless))
+        if added:
+            changes.append("new exceptions (unless): " + ", ".join(map(repr, added)))
+        if changes:
+            weakened.append(WeakenedRule(rule.id, "; ".join(changes)))
+    return tuple(weakened)
 
 
 def load_safety_rules(path: Path) -> SafetyRules:
@@ -174,8 +219,7 @@ def _compile_patterns(
                 "which never appear in folded questions; write it in lower case without them"
             )
         try:
-            # Whole words only: "kill myself" must not match inside "skill myselfie".
-            pattern = re.compile(rf"(?<!\w)(?:{source})(?!\w)")
+            pattern = re.compile(_WHOLE_WORD_PREFIX + source + _WHOLE_WORD_SUFFIX)
         except re.error as error:
             raise SafetyRulesError(
                 f"{where}: {key} {source!r} is not a valid regex: {error}"

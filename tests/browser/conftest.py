@@ -29,7 +29,9 @@ def playwright_driver() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: run `make system` (make test does it first)")
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: run `make system` (make test does it first)"
+        )
     chromium = playwright_driver.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
