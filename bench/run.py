@@ -79,7 +79,7 @@ def _dev_accuracy(workdir: Path, reference: Any) -> Any:
     settings = Settings(corpus_dir=CORPUS, index_dir=index_dir)
 
     def accuracy(encoder: Any) -> float:
-        state = load_state(settings, CORPUS, index_dir, encoder)
+        state = load_state(settings, index_dir, encoder)
         answerer = Answerer(encoder, state, settings.candidates)
         return round(evaluate(answerer.ask, questions, bodies).accuracy, 4)
 
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
         t = section("inprocess")
         settings = Settings(corpus_dir=corpus, index_dir=index)
-        state = load_state(settings, corpus, index, embedder)
+        state = load_state(settings, index, embedder)
         results["inprocess"] = in_request_thread(
             inprocess.run, config, embedder, state, settings.candidates
         )
