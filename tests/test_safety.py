@@ -13,6 +13,7 @@ from faqbot.safety import (
     SafetyVerdict,
     check_safety,
     load_safety_rules,
+    weakened_emergency_rules,
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -361,3 +362,57 @@ def test_missing_rules_file_raises_error_naming_file(tmp_path: Path) -> None:
     with pytest.raises(SafetyRulesError) as raised:
         load_safety_rules(path)
     assert str(path) in str(raised.value)
+
+
+def _rules_file(tmp_path: Path, emergency: str, advice: str = "'what dose'") -> SafetyRules:
+    path = tmp_path / f"rules-{abs(hash((emergency, advice)))}.yaml"
+    path.write_text(
+        "emergency:\n"
+        f"  - {{id: overdose, description: d, patterns: [{emergency}]}}\n"
+        "advice:\n"
+        f"  - {{id: dosing, description: d, patterns: [{advice}]}}\n",
+        encoding="utf-8",
+    )
+    return load_safety_rules(path)
+
+
+@pytest.mark.parametrize(
+    ("emergency", "expected"),
+    [
+        ("'overdose', 'took too many'", None),  # unchanged
+        ("'overdose', 'took too many', 'blue lips'", None),  # widened: a pattern added
+        ("'overdose'", "patterns removed or rewritten: 'took too many'"),
+        ("'overdose', 'took (?:too|so) many'", "patterns removed or rewritten: 'took too many'"),
+    ],
+)
+def test_an_emergency_rule_that_loses_a_pattern_is_weakened(
+    tmp_path: Path, emergency: str, expected: str | None
+) -> None:
+    old = _rules_file(tmp_path, "'overdose', 'took too many'")
+    changes = weakened_emergency_rules(old, _rules_file(tmp_path, emergency))
+    assert [c.change for c in changes] == ([] if expected is None else [expected])
+
+
+def test_an_emergency_rule_deleted_or_moved_to_advice_or_given_an_exception_is_weakened(
+    tmp_path: Path,
+) -> None:
+    def rules(emergency: str, advice: str) -> SafetyRules:
+        return load_safety_rules(_write(tmp_path, f"emergency:\n{emergency}advice:\n{advice}"))
+
+    overdose = "  - {id: overdose, description: d, patterns: [overdose]}\n"
+    dosing = "  - {id: dosing, description: d, patterns: [dose]}\n"
+    fits = "  - {id: fits, description: d, patterns: [seizure]}\n"
+    excepted = "  - {id: overdose, description: d, patterns: [overdose], unless: [overdose risk]}\n"
+    old = rules(overdose, dosing)
+    assert [c.change for c in weakened_emergency_rules(old, rules(fits, dosing))] == ["removed"]
+    moved = rules(fits, overdose)
+    assert [c.change for c in weakened_emergency_rules(old, moved)] == ["moved to advice"]
+    assert [c.change for c in weakened_emergency_rules(old, rules(excepted, dosing))] == [
+        "new exceptions (unless): 'overdose risk'"
+    ]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / f"written-{abs(hash(text))}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
