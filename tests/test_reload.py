@@ -4,6 +4,7 @@ a corrupt version is refused and the old one keeps serving. Fast: fake embedder,
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -91,7 +92,13 @@ def test_admin_reload_swaps_in_the_published_version(
     after = build_index(corpus_copy, index_dir, FakeEmbedder()).manifest.version
     assert _version(server.url) == before  # watcher off: nothing changes by itself
     reply = httpx.post(f"{server.url}/admin/reload", headers=auth).json()
-    assert reply == {"status": "reloaded", "index_version": after, "previous_version": before}
+    alone = {"pid": os.getpid(), "index_version": after, "status": "reloaded", "message": ""}
+    assert reply == {
+        "status": "reloaded",
+        "index_version": after,
+        "previous_version": before,
+        "workers": [alone],  # one process: the list names just itself
+    }
     answer = httpx.post(
         f"{server.url}/ask",
         json={"question": "Each session lasts about how many minutes to an hour?"},
