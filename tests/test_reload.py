@@ -4,6 +4,7 @@ a corrupt version is refused and the old one keeps serving. Fast: fake embedder,
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 
 from faqbot.api import create_app
 from faqbot.build import build_index
-from faqbot.index import VECTORS_FILE, VERSIONS_DIR, publish, published_version
+from faqbot.index import PASSAGES_FILE, VECTORS_FILE, VERSIONS_DIR, publish, published_version
+from faqbot.reload import RETRY_BACKOFF_MAX
 from faqbot.settings import Settings
 
 from .conftest import FakeEmbedder, LiveServer
@@ -90,7 +92,13 @@ def test_admin_reload_swaps_in_the_published_version(
     after = build_index(corpus_copy, index_dir, FakeEmbedder()).manifest.version
     assert _version(server.url) == before  # watcher off: nothing changes by itself
     reply = httpx.post(f"{server.url}/admin/reload", headers=auth).json()
-    assert reply == {"status": "reloaded", "index_version": after, "previous_version": before}
+    alone = {"pid": os.getpid(), "index_version": after, "status": "reloaded", "message": ""}
+    assert reply == {
+        "status": "reloaded",
+        "index_version": after,
+        "previous_version": before,
+        "workers": [alone],  # one process: the list names just itself
+    }
     answer = httpx.post(
         f"{server.url}/ask",
         json={"question": "Each session lasts about how many minutes to an hour?"},
@@ -148,3 +156,69 @@ def test_healthz_reports_stale_articles(corpus_copy: Path, tmp_path: Path) -> No
     with LiveServer(create_app(settings, embedder=FakeEmbedder())) as live:
         body = httpx.get(f"{live.url}/healthz").json()
     assert body["stale_articles"] == ["ketamine-infusions"]
+
+
+def _published_but_not_served(corpus: Path, index: Path) -> tuple[str, str]:
+    """Two built versions with the first one published: (first, second)."""
+    first = build_index(corpus, index, FakeEmbedder()).manifest.version
+    _edit(corpus, "45 minutes to an hour", "50 minutes to an hour")
+    second = build_index(corpus, index, FakeEmbedder()).manifest.version
+    publish(index, first)
+    return first, second
+
+
+def _refusals(caplog: pytest.LogCaptureFixture, version: str) -> int:
+    return sum(
+        1
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and f"refused index version {version}" in r.getMessage()
+    )
+
+
+@pytest.mark.parametrize("broken", ["passages.jsonl", "safety.yaml"])
+def test_watcher_serves_a_refused_version_once_its_files_are_fixed(
+    broken: str, corpus_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A damaged passages file in the version, or a typo in the corpus's safety rules: the
+    # watcher refuses the version, and serves it soon after the file is put right, no restart.
+    index = tmp_path / "index"
+    first, second = _published_but_not_served(corpus_copy, index)
+    damaged = (
+        index / VERSIONS_DIR / second / PASSAGES_FILE
+        if broken == "passages.jsonl"
+        else (corpus_copy / "safety.yaml")
+    )
+    good = damaged.read_bytes()
+    caplog.set_level(logging.INFO, logger="faqbot.reload")
+    settings = _settings(corpus_copy, index, reload_interval=0.2)
+    with LiveServer(create_app(settings, embedder=FakeEmbedder())) as live:
+        assert _version(live.url) == first
+        damaged.write_bytes(good.replace(b"\n", b"\n{ not: [valid\n", 1))
+        publish(index, second)
+        wait_for(lambda: _refusals(caplog, second) == 1)
+        time.sleep(1.0)  # five intervals: it keeps refusing, and says so once
+        assert _version(live.url) == first and _refusals(caplog, second) == 1
+        damaged.write_bytes(good)
+        fixed = time.monotonic()
+        wait_for(lambda: _version(live.url) == second)
+        assert time.monotonic() - fixed < 2.0  # a few intervals, not a restart
+
+
+def test_watcher_retries_a_refused_version_even_when_no_file_it_watches_changed(
+    corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cause the file fingerprint cannot see (here: the fingerprint is blinded) still clears:
+    # the watcher tries the version again after a bounded back-off.
+    monkeypatch.setattr("faqbot.reload.fingerprint", lambda *paths: ())
+    index = tmp_path / "index"
+    first, second = _published_but_not_served(corpus_copy, index)
+    passages = index / VERSIONS_DIR / second / PASSAGES_FILE
+    good = passages.read_bytes()
+    settings = _settings(corpus_copy, index, reload_interval=0.1)
+    with LiveServer(create_app(settings, embedder=FakeEmbedder())) as live:
+        passages.write_bytes(b"damaged\n")
+        publish(index, second)
+        time.sleep(0.5)
+        assert _version(live.url) == first
+        passages.write_bytes(good)
+        wait_for(lambda: _version(live.url) == second, timeout=RETRY_BACKOFF_MAX * 0.1 + 5)

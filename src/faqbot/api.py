@@ -24,6 +24,7 @@ from faqbot.batching import BatchingEmbedder
 from faqbot.cache import with_query_cache
 from faqbot.embedding import Embedder, encoder_threads, limit_native_threads, query_embedder
 from faqbot.errors import FaqbotError
+from faqbot.fleet import WorkerBoard
 from faqbot.index import VERSIONS_DIR
 from faqbot.models import Answer, Status
 from faqbot.normalize import normalize_question, visible_char_pattern
@@ -215,6 +216,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app.state.answerer = None
         app.state.load_error = None
         model: Embedder | None = None
+        loading_since = time.monotonic()  # a reload request older than this needs no answer
         try:
             threads = encoder_threads(settings.encoder_threads, settings.workers)
             limit_native_threads(threads)
@@ -230,10 +232,17 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             app.state.load_error = str(exc)
             log.error("could not load: %s", exc)
         answerer = app.state.answerer
+        runtime = settings.worker_runtime_dir  # set by `faqbot serve --workers N`
         app.state.reloader = Reloader(
-            app, settings, answerer.embedder if answerer else model, on_swap=lambda: on_loaded(app)
+            app,
+            settings,
+            answerer.embedder if answerer else model,
+            on_swap=lambda: on_loaded(app),
+            board=WorkerBoard(runtime) if runtime is not None else None,
+            loaded_at=loading_since,
         )
-        app.state.reloader.start()  # watches index/current; POST /admin/reload uses it too
+        # Watches index/current and the other workers' requests; POST /admin/reload uses it too.
+        app.state.reloader.start()
         try:
             yield
         finally:

@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         description="Seconds between checks of index/current by a running server; 0 disables "
         "the watcher (POST /admin/reload still works).",
     )
+    worker_runtime_dir: Path | None = Field(
+        None,
+        description="Set by `faqbot serve --workers N` for its workers: a private folder, new "
+        "at every start and removed at exit, through which POST /admin/reload reaches every "
+        "worker. Leave unset (one process has no one else to tell).",
+    )
     max_body_bytes: int = Field(
         16 * 1024, ge=1, description="Largest request body accepted; bigger ones get 413."
     )

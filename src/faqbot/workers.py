@@ -8,20 +8,31 @@ generator) then stay on that one worker: measured with 8 keep-alive clients on 2
 process used 1.04 cores and the other 0.01. With one socket per worker the kernel hashes each
 new connection to one of the listening sockets instead. A worker that dies closes its socket,
 so no connection waits on it; the supervisor starts a replacement.
+
+One socket per worker also means an admin request reaches one worker only. The supervisor
+therefore gives its workers a private folder (FAQBOT_WORKER_RUNTIME_DIR, see fleet.py) through
+which the worker that takes POST /admin/reload asks the others, and removes a dead worker's
+status file from it at once, so that nobody waits on that worker.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from faqbot.errors import FaqbotError
+from faqbot.fleet import RUNTIME_ENV, forget
 
 log = logging.getLogger("faqbot.workers")
 
@@ -67,10 +78,15 @@ def claim_port(host: str, port: int) -> socket.socket:
     return probe
 
 
-def run_worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
-    """One worker process: bind its own socket, then serve the app factory on it."""
+def run_worker(
+    app: str, host: str, port: int, options: dict[str, Any], runtime_dir: str | None = None
+) -> None:
+    """One worker process: bind its own socket, then serve the app factory on it. The factory
+    reads its settings from the environment, so the shared runtime folder is named there."""
     import uvicorn
 
+    if runtime_dir is not None:
+        os.environ[RUNTIME_ENV] = runtime_dir
     config = uvicorn.Config(app, factory=True, host=host, port=port, **options)
     server = uvicorn.Server(config)
     try:
@@ -86,12 +102,15 @@ def run_worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
 def supervise(workers: int, app: str, host: str, port: int, options: dict[str, Any]) -> int:
     """Start `workers` processes, replace any that dies, stop them all on SIGINT/SIGTERM.
 
+    The workers share a private runtime folder (see fleet.py) through which POST /admin/reload
+    reaches all of them; it is made here, new for every start, and removed at the end.
     Returns 0 after a requested stop, 1 when a worker could not start.
     """
     probe = claim_port(host, port)
     port = probe.getsockname()[1]
     probe.close()
     context = multiprocessing.get_context("spawn")  # a clean interpreter per worker (torch, FAISS)
+    runtime = tempfile.mkdtemp(prefix="faqbot-workers-")  # mode 0700: this user's workers only
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -100,31 +119,42 @@ def supervise(workers: int, app: str, host: str, port: int, options: dict[str, A
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def start() -> BaseProcess:
-        process = context.Process(target=run_worker, args=(app, host, port, options))
+        process = context.Process(target=run_worker, args=(app, host, port, options, runtime))
         process.start()
         return process
 
     log.info("starting %d workers on %s:%d (one SO_REUSEPORT socket each)", workers, host, port)
     processes = [start() for _ in range(workers)]
-    failed = False
     try:
-        while not failed and not stop.wait(POLL_S):
-            for slot, process in enumerate(processes):
-                if process.is_alive():
-                    continue
-                if process.exitcode == STARTUP_FAILURE:
-                    log.error("worker %s could not start; stopping the others", process.pid)
-                    failed = True
-                    break
-                log.warning(
-                    "worker %s exited (%s); starting another", process.pid, process.exitcode
-                )
-                processes[slot] = start()
+        failed = _keep_running(processes, start, stop, Path(runtime))
     finally:
         _stop_all(processes)
+        shutil.rmtree(runtime, ignore_errors=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 1 if failed else 0
+
+
+def _keep_running(
+    processes: list[BaseProcess],
+    start: Callable[[], BaseProcess],
+    stop: threading.Event,
+    runtime: Path,
+) -> bool:
+    """Replace every worker that dies until `stop`; True when one could not start at all.
+    A dead worker's status file goes at once, so that no reload request waits on it."""
+    while not stop.wait(POLL_S):
+        for slot, process in enumerate(processes):
+            if process.is_alive():
+                continue
+            if process.pid is not None:
+                forget(runtime, process.pid)
+            if process.exitcode == STARTUP_FAILURE:
+                log.error("worker %s could not start; stopping the others", process.pid)
+                return True
+            log.warning("worker %s exited (%s); starting another", process.pid, process.exitcode)
+            processes[slot] = start()
+    return False
 
 
 def _stop_all(processes: list[BaseProcess]) -> None:
