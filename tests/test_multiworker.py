@@ -315,11 +315,11 @@ def test_every_worker_serves_a_refused_version_within_a_few_intervals_of_its_fix
     _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
     second = build_index(corpus_copy, index, FakeEmbedder()).manifest.version
     publish(index, first)
-    safety = corpus_copy / "safety.yaml"
+    safety = index / VERSIONS_DIR / second / "safety.yaml"  # the version's own copy
     good = safety.read_text(encoding="utf-8")
     with supervised(tmp_path, corpus_copy, index, reload_interval=0.2) as live:
         safety.write_text(good.replace("emergency:", "emergency: [typo", 1), encoding="utf-8")
-        publish(index, second)  # both watchers refuse it: the safety rules do not parse
+        publish(index, second)  # both watchers refuse it: its rules differ from the manifest
         time.sleep(1.0)
         assert versions_seen(live) == Counter({first: CONNECTIONS})
         safety.write_text(good, encoding="utf-8")

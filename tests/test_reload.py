@@ -179,15 +179,11 @@ def _refusals(caplog: pytest.LogCaptureFixture, version: str) -> int:
 def test_watcher_serves_a_refused_version_once_its_files_are_fixed(
     broken: str, corpus_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # A damaged passages file in the version, or a typo in the corpus's safety rules: the
-    # watcher refuses the version, and serves it soon after the file is put right, no restart.
+    # A damaged passages file or safety-rules copy in the version: the watcher refuses the
+    # version, and serves it soon after the file is put right, no restart.
     index = tmp_path / "index"
     first, second = _published_but_not_served(corpus_copy, index)
-    damaged = (
-        index / VERSIONS_DIR / second / PASSAGES_FILE
-        if broken == "passages.jsonl"
-        else (corpus_copy / "safety.yaml")
-    )
+    damaged = index / VERSIONS_DIR / second / broken
     good = damaged.read_bytes()
     caplog.set_level(logging.INFO, logger="faqbot.reload")
     settings = _settings(corpus_copy, index, reload_interval=0.2)

@@ -20,9 +20,9 @@ with one search, and only then swapped in with one reference assignment
 finish on the version they started with and every response comes from one whole version. A
 corrupt or mismatched version is refused with a log line and the old one keeps serving.
 
-A refusal is not final: its cause is often fixed in place (a typo in safety.yaml, a file put
+A refusal is not final: its cause is often fixed in place (a damaged file of the version put
 back). The watcher remembers the refusal with a fingerprint of the files the load read (sizes
-and change times of the version folder and of the corpus's policy files) and loads the version
+and change times of the version folder, whose rules and wording it holds) and loads the version
 again at the first tick that sees them changed, and in any case after a back-off of 2, 4, then
 at most 8 reload intervals. It logs a refusal once per version and reason, not at every retry.
 """
@@ -43,8 +43,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
-from faqbot.answer import CALIBRATION_FILE, SAFETY_FILE, Answerer, ServingState, load_state
-from faqbot.corpus import RESPONSES_FILE
+from faqbot.answer import Answerer, ServingState, load_state
 from faqbot.embedding import Embedder
 from faqbot.errors import FaqbotError
 from faqbot.fleet import (
@@ -55,7 +54,6 @@ from faqbot.fleet import (
     WorkerStatus,
     WorkersUnreachable,
 )
-from faqbot.glossary import GLOSSARY_FILE
 from faqbot.index import POINTER_FILE, VERSIONS_DIR
 from faqbot.metrics import record_reload
 from faqbot.settings import Settings
@@ -63,8 +61,6 @@ from faqbot.settings import Settings
 log = logging.getLogger("faqbot.reload")
 
 Outcome = Literal["reloaded", "unchanged", "refused"]
-# The corpus files a load reads besides the version folder (see answer.load_state).
-POLICY_FILES = (SAFETY_FILE, RESPONSES_FILE, GLOSSARY_FILE, CALIBRATION_FILE)
 # A refused version is tried again after 2, 4, 8, 8, ... reload intervals even when none of its
 # files changed, for causes the fingerprint cannot see; any change to them retries at once.
 RETRY_BACKOFF_MAX = 8
@@ -153,9 +149,8 @@ class Reloader:
             return None
 
     def _fingerprint(self, version: str) -> Fingerprint:
-        corpus = self._settings.corpus_dir
-        version_dir = self._settings.index_dir / VERSIONS_DIR / version
-        return fingerprint(version_dir, *(corpus / name for name in POLICY_FILES))
+        # The version folder holds everything a load reads, its rules and wording included.
+        return fingerprint(self._settings.index_dir / VERSIONS_DIR / version)
 
     def _still_refused(self, target: str, files: Fingerprint) -> Refusal | None:
         """The refusal of `target` that stands: its files are as they were and the back-off has
