@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from faqbot.ann import IndexPolicy
-from faqbot.build import build_index
-from faqbot.chunking import chunk_article, embedding_text
-from faqbot.corpus import load_articles
-from faqbot.embedding import ENCODE_BATCH_SIZE, SentenceTransformerEmbedder
+from faqbot.corpus.articles import load_articles
+from faqbot.corpus.chunking import chunk_article, embedding_text
+from faqbot.embedding.encoder import ENCODE_BATCH_SIZE, SentenceTransformerEmbedder
+from faqbot.index.ann import IndexPolicy
+from faqbot.publishing.build import build_index
 
 from .common import CORPUS, ratio
 

@@ -24,7 +24,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.ops_overhead import QUESTIONS, REPO, free_port, wait_ready
-from faqbot.feedback import FeedbackStore
+from faqbot.operations.feedback import FeedbackStore
 
 
 def metric(text: str, name: str, **labels: str) -> float:

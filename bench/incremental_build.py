@@ -98,8 +98,8 @@ def main() -> int:
         print(f"skipped: {args.medquad} is not present (pass --medquad)", file=sys.stderr)
         return 0
 
-    from faqbot.build import build_index
-    from faqbot.embedding import SentenceTransformerEmbedder
+    from faqbot.embedding.encoder import SentenceTransformerEmbedder
+    from faqbot.publishing.build import build_index
     from faqbot.settings import DEFAULT_MODEL
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="faqbot-bench-incremental-"))

@@ -16,8 +16,8 @@ from typing import Any
 import faiss
 import numpy as np
 
-from faqbot.ann import IndexPolicy, IvfFlatBackend, exact_neighbours, recall_at_k
 from faqbot.errors import IndexRecallTooLow
+from faqbot.index.ann import IndexPolicy, IvfFlatBackend, exact_neighbours, recall_at_k
 
 from .common import ratio, summary_ms
 

@@ -13,12 +13,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from faqbot.answer import Answerer, ServingState, decide
-from faqbot.batching import BatchingEmbedder
-from faqbot.cache import CachedQueryEmbedder
-from faqbot.embedding import Embedder, Vectors
-from faqbot.normalize import normalize_question
-from faqbot.safety import check_safety
+from faqbot.answering.answerer import Answerer, ServingState, decide
+from faqbot.corpus.safety_rules import check_safety
+from faqbot.embedding.batching import BatchingEmbedder
+from faqbot.embedding.encoder import Embedder, Vectors
+from faqbot.embedding.query_cache import CachedQueryEmbedder
+from faqbot.text.normalize import normalize_question
 
 from .common import BenchConfig, dev_questions, ratio, summary_ms
 

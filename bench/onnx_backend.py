@@ -1,4 +1,4 @@
-"""Experiment: faqbot's ONNX Runtime encoder (src/faqbot/onnx_encoder.py) against torch, and a
+"""Experiment: faqbot's ONNX Runtime encoder (src/faqbot/embedding/onnx_encoder.py) against torch, and a
 dynamically quantised int8 variant of the same export (kept here only: it changes answers).
 
 Measured here, in one run: the single-question encoder time (interleaved with the torch
@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from faqbot.answer import Answerer
-from faqbot.batching import BatchingEmbedder
-from faqbot.onnx_encoder import OnnxEmbedder, export, min_cosine
+from faqbot.answering.answerer import Answerer
+from faqbot.embedding.batching import BatchingEmbedder
+from faqbot.embedding.onnx_encoder import OnnxEmbedder, export, min_cosine
 
 from .common import MEDQUAD, ratio, summary_ms
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from faqbot.api import create_app
-from faqbot.build import build_index
-from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
+from faqbot.publishing.build import build_index
 from faqbot.settings import DEFAULT_MODEL, Settings
 
 REPO = Path(__file__).resolve().parent.parent

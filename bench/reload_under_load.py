@@ -38,9 +38,9 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    from faqbot.api import create_app
-    from faqbot.build import build_index
-    from faqbot.embedding import SentenceTransformerEmbedder
+    from faqbot.embedding.encoder import SentenceTransformerEmbedder
+    from faqbot.http.app import create_app
+    from faqbot.publishing.build import build_index
     from faqbot.settings import DEFAULT_MODEL, Settings
     from tests.conftest import LiveServer
     from tests.reload_clients import Tally, mixed_versions, revise, start_clients

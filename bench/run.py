@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from faqbot.answer import load_state
-from faqbot.embedding import SentenceTransformerEmbedder, encoder_threads
+from faqbot.answering.answerer import load_state
+from faqbot.embedding.encoder import SentenceTransformerEmbedder, encoder_threads
 from faqbot.settings import DEFAULT_MODEL, Settings
 
 from . import build_throughput, http_load, index_scale, inprocess, onnx_backend
@@ -67,10 +67,10 @@ def _flat(vectors: Any) -> Any:
 def _dev_accuracy(workdir: Path, reference: Any) -> Any:
     """A function scoring faqbot's dev questions with a given query encoder, against the
     bundled corpus indexed once with the reference (torch) encoder."""
-    from faqbot.answer import Answerer
-    from faqbot.build import build_index
-    from faqbot.corpus import load_articles
-    from faqbot.evaluation import evaluate, load_questions
+    from faqbot.answering.answerer import Answerer
+    from faqbot.corpus.articles import load_articles
+    from faqbot.publishing.build import build_index
+    from faqbot.publishing.evaluation import evaluate, load_questions
 
     index_dir = workdir / "product-index"
     build_index(CORPUS, index_dir, reference)
@@ -87,7 +87,7 @@ def _dev_accuracy(workdir: Path, reference: Any) -> Any:
 
 
 def _passages(index_dir: Path) -> int:
-    from faqbot.index import VERSIONS_DIR, published_version, read_manifest
+    from faqbot.index.version import VERSIONS_DIR, published_version, read_manifest
 
     return read_manifest(index_dir / VERSIONS_DIR / published_version(index_dir)).passage_count
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import expect, sync_playwright
 
-from faqbot.api import create_app
-from faqbot.build import build_index
-from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
+from faqbot.publishing.build import build_index
 from faqbot.settings import DEFAULT_MODEL, Settings
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, READ_RENDER, WATCH_RENDER
 

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import uvicorn
 
-from faqbot.embedding import SentenceTransformerEmbedder, Vectors
-from faqbot.security import uvicorn_options
+from faqbot.embedding.encoder import SentenceTransformerEmbedder, Vectors
+from faqbot.http.guards import uvicorn_options
 from faqbot.settings import DEFAULT_MODEL, Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def real_index_dir(
     tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
 ) -> Path:
     """The bundled corpus built once with the real model into a temporary index folder."""
-    from faqbot.build import build_index
+    from faqbot.publishing.build import build_index
 
     index_dir = tmp_path_factory.mktemp("index")
     build_index(CORPUS, index_dir, real_embedder)
@@ -123,7 +123,7 @@ def live_server(
     real_settings: Settings, real_embedder: SentenceTransformerEmbedder
 ) -> Iterator[LiveServer]:
     """faqbot served by real uvicorn with the real model and the bundled corpus."""
-    from faqbot.api import create_app
+    from faqbot.http.app import create_app
 
     with LiveServer(create_app(real_settings, embedder=real_embedder)) as server:
         yield server

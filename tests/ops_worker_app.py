@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from faqbot.api import create_app
+from faqbot.http.app import create_app
 from faqbot.settings import Settings
 
 from .conftest import FakeEmbedder

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from faqbot.index import PASSAGES_FILE, VERSIONS_DIR, read_passages
+from faqbot.index.version import PASSAGES_FILE, VERSIONS_DIR, read_passages
 
 # A sentence of ketamine-infusions.md that each cycle edits, so every build is a new version.
 MARKER = "during which a controlled dose of ketamine is infused into the bloodstream."

@@ -11,7 +11,12 @@ import httpx
 import numpy as np
 import pytest
 
-from faqbot.alternates import (
+from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.retrieval import rank
+from faqbot.corpus.articles import load_articles
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.errors import IndexCorrupt
+from faqbot.index.alternates import (
     ALTERNATE_VECTORS_FILE,
     ALTERNATES_FILE,
     AlternateMatch,
@@ -19,15 +24,10 @@ from faqbot.alternates import (
     lift_by_alternates,
     vouched_section,
 )
-from faqbot.answer import Answerer, load_state
-from faqbot.build import build_index
-from faqbot.corpus import load_articles
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.errors import IndexCorrupt
-from faqbot.evaluation import load_questions
-from faqbot.index import MANIFEST_FILE, VERSIONS_DIR, load_published, published_version
+from faqbot.index.version import MANIFEST_FILE, VERSIONS_DIR, load_published, published_version
 from faqbot.models import Passage
-from faqbot.retrieval import rank
+from faqbot.publishing.build import build_index
+from faqbot.publishing.evaluation import load_questions
 from faqbot.settings import Settings
 
 from .conftest import CORPUS, DEV_QUESTIONS, FakeEmbedder, LiveServer

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faqbot.ann import (
+from faqbot.errors import IndexRecallTooLow
+from faqbot.index.ann import (
     FLAT,
     IVF_FLAT,
     IndexPolicy,
@@ -19,9 +20,8 @@ from faqbot.ann import (
     recall_at_k,
     recall_lower_bound,
 )
-from faqbot.build import build_index
-from faqbot.errors import IndexRecallTooLow
-from faqbot.index import MANIFEST_FILE, VERSIONS_DIR, load_published, published_version
+from faqbot.index.version import MANIFEST_FILE, VERSIONS_DIR, load_published, published_version
+from faqbot.publishing.build import build_index
 
 from .conftest import CORPUS, FakeEmbedder
 

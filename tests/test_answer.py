@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from faqbot.answer import SAFETY_FILE, Policy, Thresholds, decide
+from faqbot.answering.answerer import SAFETY_FILE, Policy, Thresholds, decide
+from faqbot.corpus.safety_rules import load_safety_rules
 from faqbot.models import Hit, Passage
-from faqbot.safety import load_safety_rules
 
 from .conftest import CORPUS
 
@@ -77,7 +77,7 @@ def test_near_misses_become_related_links_one_per_section() -> None:
 
 
 def test_out_of_scope_falls_back_without_passages_or_links() -> None:
-    from faqbot.scope import ScopeVerdict
+    from faqbot.answering.scope import ScopeVerdict
 
     outside = ScopeVerdict(in_scope=False, gap=2.0, unknown_terms=1)
     decision = decide("What are the side effects of sertraline?", STRONG, POLICY, outside)

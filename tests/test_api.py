@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from faqbot.corpus import load_articles
+from faqbot.corpus.articles import load_articles
 
 from .conftest import CORPUS, LiveServer
 

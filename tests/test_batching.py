@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from faqbot.batching import BatchingEmbedder
-from faqbot.embedding import Vectors
+from faqbot.embedding.batching import BatchingEmbedder
+from faqbot.embedding.encoder import Vectors
 
 from .conftest import FakeEmbedder
 

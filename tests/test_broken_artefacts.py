@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faqbot.api import create_app
-from faqbot.cli import main
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.index import MANIFEST_FILE, PASSAGES_FILE, VECTORS_FILE, published_version
+from faqbot.cli.commands import main
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
+from faqbot.index.version import MANIFEST_FILE, PASSAGES_FILE, VECTORS_FILE, published_version
 from faqbot.settings import Settings
 
 from .conftest import CORPUS, LiveServer

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.build import GateConfig, build_index
-from faqbot.embedding import Vectors
-from faqbot.embedding_cache import EmbeddingCache
+from faqbot.embedding.build_cache import EmbeddingCache
+from faqbot.embedding.encoder import Vectors
 from faqbot.errors import CorpusError, IndexNotFound
-from faqbot.evaluation import load_questions
-from faqbot.index import VERSIONS_DIR, load_published, published_version
+from faqbot.index.history import list_versions, prune, rollback
+from faqbot.index.version import VERSIONS_DIR, load_published, published_version
+from faqbot.publishing.build import GateConfig, build_index
+from faqbot.publishing.evaluation import load_questions
 from faqbot.settings import Settings
-from faqbot.versions import list_versions, prune, rollback
 
 from .conftest import DEV_QUESTIONS, FakeEmbedder
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.build import build_index
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.index import load_published, published_version
-from faqbot.versions import list_versions
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.index.history import list_versions
+from faqbot.index.version import load_published, published_version
+from faqbot.publishing.build import build_index
 
 from .conftest import REPO
 

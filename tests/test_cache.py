@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from faqbot.cache import CachedQueryEmbedder, QueryVectorCache, with_query_cache
-from faqbot.embedding import Vectors
+from faqbot.embedding.encoder import Vectors
+from faqbot.embedding.query_cache import CachedQueryEmbedder, QueryVectorCache, with_query_cache
 
 from .conftest import FakeEmbedder
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faqbot.calibration import Observation, band_figures, choose_thresholds
+from faqbot.publishing.calibration import Observation, band_figures, choose_thresholds
 
 
 def _obs(i: int, expect: str, score: float, top: bool, any_: bool) -> Observation:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.check import check_corpus
-from faqbot.cli import main
+from faqbot.cli.commands import main
+from faqbot.corpus.check import check_corpus
 
 ARTICLE = "ketamine-infusions.md"
 TODAY = date(2026, 11, 27)

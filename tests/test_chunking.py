@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from faqbot.chunking import chunk_article, list_members, passage_id, slugify
-from faqbot.corpus import load_articles
+from faqbot.corpus.articles import load_articles
+from faqbot.corpus.chunking import chunk_article, list_members, passage_id, slugify
 
 from .conftest import CORPUS
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.cli import build_parser, main
+from faqbot.cli.commands import build_parser, main
 
 COMMANDS = ("build", "serve", "ask", "calibrate", "eval")
 

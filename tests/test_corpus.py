@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.corpus import load_articles, load_responses, parse_article
+from faqbot.corpus.articles import load_articles, load_responses, parse_article
 from faqbot.errors import CorpusError
 
 from .conftest import CORPUS, SHARED

@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from faqbot.cli import build_parser
+from faqbot.cli.commands import build_parser
 from faqbot.settings import Settings
 
 from .conftest import REPO

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faqbot.api import create_app
-from faqbot.build import build_index
-from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
+from faqbot.publishing.build import build_index
 from faqbot.settings import Settings
 
 from .conftest import REPO, LiveServer

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.corpus import load_articles
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.evaluation import EvalReport, load_questions
-from faqbot.gate import evaluate_version, regression_gate
-from faqbot.index import published_version
+from faqbot.corpus.articles import load_articles
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.index.version import published_version
+from faqbot.publishing.evaluation import EvalReport, load_questions
+from faqbot.publishing.regression_gate import evaluate_version, regression_gate
 from faqbot.settings import Settings
 
 from .conftest import CORPUS, DEV_QUESTIONS

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faqbot.api import create_app
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.feedback import FeedbackRefused, FeedbackStore, ShownPassage
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
+from faqbot.operations.feedback import FeedbackRefused, FeedbackStore, ShownPassage
 from faqbot.settings import Settings
 
 from .conftest import LiveServer
@@ -119,7 +119,7 @@ def test_feedback_off_means_no_answer_id_and_no_database(
 
 
 def test_a_broken_feedback_database_never_costs_the_visitor_the_answer(tmp_path: Path) -> None:
-    from faqbot.build import build_index
+    from faqbot.publishing.build import build_index
 
     from .conftest import CORPUS, FakeEmbedder
 

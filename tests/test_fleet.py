@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faqbot import fleet
-from faqbot.api import create_app
-from faqbot.build import build_index
-from faqbot.fleet import WorkerBoard, WorkerStatus, status_path
+from faqbot.http.app import create_app
+from faqbot.publishing.build import build_index
+from faqbot.serving import fleet
+from faqbot.serving.fleet import WorkerBoard, WorkerStatus, status_path
 
 from .conftest import FakeEmbedder, LiveServer
 from .test_reload import TOKEN, _edit, _settings

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.answer import Answerer, load_state
-from faqbot.build import build_index
-from faqbot.check import check_corpus
-from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.answering.answerer import Answerer, load_state
+from faqbot.corpus.check import check_corpus
+from faqbot.corpus.glossary import GLOSSARY_FILE, Glossary, load_glossary
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
 from faqbot.errors import CorpusError
-from faqbot.glossary import GLOSSARY_FILE, Glossary, load_glossary
 from faqbot.models import Answer
+from faqbot.publishing.build import build_index
 from faqbot.settings import Settings
 
 GLOSSARY = Glossary([("intravenously", ["iv", "drip", "into the vein"]), ("nausea", ["queasy"])])

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.check import check_corpus
-from faqbot.cli import main
-from faqbot.importer import FrontMatter, ImportProblem, import_article, read_outline
+from faqbot.cli.commands import main
+from faqbot.corpus.check import check_corpus
+from faqbot.corpus.importer import FrontMatter, ImportProblem, import_article, read_outline
 
 from .conftest import CORPUS, REPO
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.alternates import ALTERNATE_VECTORS_FILE, ALTERNATES_FILE
-from faqbot.build import build_index
 from faqbot.errors import IndexCorrupt, IndexMismatch, IndexNotFound
-from faqbot.index import (
+from faqbot.index.alternates import ALTERNATE_VECTORS_FILE, ALTERNATES_FILE
+from faqbot.index.bm25 import LEXICAL_DIR
+from faqbot.index.provenance import PROVENANCE_FILE
+from faqbot.index.version import (
     MANIFEST_FILE,
     PASSAGES_FILE,
     RULE_FILES,
@@ -20,8 +21,7 @@ from faqbot.index import (
     load_published,
     published_version,
 )
-from faqbot.lexical import LEXICAL_DIR
-from faqbot.provenance import PROVENANCE_FILE
+from faqbot.publishing.build import build_index
 
 from .conftest import CORPUS, FakeEmbedder
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from faqbot.errors import IndexCorrupt
-from faqbot.lexical import META_FILE, LexicalIndex, tokenize
+from faqbot.index.bm25 import META_FILE, LexicalIndex, tokenize
 
 TEXTS = [
     "Short-Term Side Effects Nausea and Vomiting: Some patients report nausea or vomiting.",

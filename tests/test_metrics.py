@@ -14,9 +14,9 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
-from faqbot.api import create_app
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.logs import JsonFormatter, log_config
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
+from faqbot.operations.logs import JsonFormatter, log_config
 from faqbot.settings import Settings
 
 from .conftest import LiveServer

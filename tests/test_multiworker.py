@@ -26,10 +26,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faqbot.build import build_index
-from faqbot.feedback import FeedbackStore
-from faqbot.fleet import ANSWER_TIMEOUT_S
-from faqbot.index import PASSAGES_FILE, VERSIONS_DIR, publish
+from faqbot.index.version import PASSAGES_FILE, VERSIONS_DIR, publish
+from faqbot.operations.feedback import FeedbackStore
+from faqbot.publishing.build import build_index
+from faqbot.serving.fleet import ANSWER_TIMEOUT_S
 
 from .conftest import CORPUS, REPO, FakeEmbedder, free_port
 from .test_metrics import per_worker_values, value
@@ -158,7 +158,7 @@ def test_eight_clients_voting_across_two_workers_lose_no_counts(two_workers: Wor
 TOKEN = "workers-admin-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 SUPERVISE = (
-    "import sys; from faqbot.security import uvicorn_options; from faqbot.workers import "
+    "import sys; from faqbot.http.guards import uvicorn_options; from faqbot.serving.workers import "
     "supervise; sys.exit(supervise(2, 'tests.ops_worker_app:make_app', '127.0.0.1', "
     "int(sys.argv[1]), {'log_level': 'warning', **uvicorn_options()}))"
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from faqbot.normalize import fold_for_matching, normalize_question
+from faqbot.text.normalize import fold_for_matching, normalize_question
 
 NORMALIZE_CASES = [
     ("  What is ketamine?  ", "What is ketamine?"),

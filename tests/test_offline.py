@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.answer import Answerer, load_state
-from faqbot.build import build_index
-from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.answering.answerer import Answerer, load_state
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.publishing.build import build_index
 from faqbot.settings import DEFAULT_MODEL, Settings
 
 from .conftest import CORPUS

@@ -8,11 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faqbot.answer import Answerer, load_state
-from faqbot.api import create_app
-from faqbot.embedding import Embedder, SentenceTransformerEmbedder, query_embedder
-from faqbot.evaluation import load_questions
-from faqbot.onnx_encoder import (
+from faqbot.answering.answerer import Answerer, load_state
+from faqbot.embedding.encoder import Embedder, SentenceTransformerEmbedder, query_embedder
+from faqbot.embedding.onnx_encoder import (
     MIN_COSINE_TO_TORCH,
     OnnxDirError,
     OnnxEmbedder,
@@ -20,6 +18,8 @@ from faqbot.onnx_encoder import (
     onnx_embedder,
     onnx_file_name,
 )
+from faqbot.http.app import create_app
+from faqbot.publishing.evaluation import load_questions
 from faqbot.settings import DEFAULT_MODEL, Settings
 
 from .conftest import DEV_QUESTIONS, LiveServer
@@ -97,7 +97,7 @@ def test_a_second_load_reuses_the_cached_export(
     def no_export(*args: object) -> None:
         raise AssertionError("exported again although the cached file was there")
 
-    monkeypatch.setattr("faqbot.onnx_encoder.export", no_export)
+    monkeypatch.setattr("faqbot.embedding.onnx_encoder.export", no_export)
     settings = Settings(encoder_backend="onnx", onnx_dir=onnx_dir)
     again = query_embedder(settings, threads=1)
     assert isinstance(again, OnnxEmbedder)

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faqbot.api import create_app
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.logs import JsonFormatter, TextFormatter
-from faqbot.report import RENDERERS, build_report
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
+from faqbot.operations.logs import JsonFormatter, TextFormatter
+from faqbot.operations.report import RENDERERS, build_report
 from faqbot.settings import Settings
 
 from .conftest import CORPUS, LiveServer

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from faqbot.api import create_app
-from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
 from faqbot.settings import Settings
 
 from .conftest import LiveServer
@@ -109,7 +109,7 @@ def test_only_an_operator_opt_in_puts_the_question_in_the_request_log(
 def test_uvicorn_logs_a_crash_without_the_traceback_that_could_quote_the_question(
     debug_logs: Collect,
 ) -> None:
-    from faqbot.security import silence_access_log
+    from faqbot.http.guards import silence_access_log
 
     silence_access_log()
     try:

@@ -9,11 +9,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from faqbot.answer import SAFETY_FILE, Policy, Thresholds, decide
-from faqbot.chunking import chunk_article
+from faqbot.answering.answerer import SAFETY_FILE, Policy, Thresholds, decide
+from faqbot.corpus.chunking import chunk_article
+from faqbot.corpus.safety_rules import load_safety_rules
 from faqbot.models import Article, Hit, Passage
-from faqbot.normalize import normalize_question
-from faqbot.safety import load_safety_rules
+from faqbot.text.normalize import normalize_question
 
 from .conftest import CORPUS
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from faqbot.api import create_app
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.ratelimit import RateLimit, client_address
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
+from faqbot.http.rate_limit import RateLimit, client_address
 from faqbot.settings import Settings
 
 from .conftest import LiveServer

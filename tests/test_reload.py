@@ -12,10 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faqbot.api import create_app
-from faqbot.build import build_index
-from faqbot.index import PASSAGES_FILE, VECTORS_FILE, VERSIONS_DIR, publish, published_version
-from faqbot.reload import RETRY_BACKOFF_MAX
+from faqbot.http.app import create_app
+from faqbot.index.version import (
+    PASSAGES_FILE,
+    VECTORS_FILE,
+    VERSIONS_DIR,
+    publish,
+    published_version,
+)
+from faqbot.publishing.build import build_index
+from faqbot.serving.reload import RETRY_BACKOFF_MAX
 from faqbot.settings import Settings
 
 from .conftest import FakeEmbedder, LiveServer
@@ -205,7 +211,7 @@ def test_watcher_retries_a_refused_version_even_when_no_file_it_watches_changed(
 ) -> None:
     # A cause the file fingerprint cannot see (here: the fingerprint is blinded) still clears:
     # the watcher tries the version again after a bounded back-off.
-    monkeypatch.setattr("faqbot.reload.fingerprint", lambda *paths: ())
+    monkeypatch.setattr("faqbot.serving.reload.fingerprint", lambda *paths: ())
     index = tmp_path / "index"
     first, second = _published_but_not_served(corpus_copy, index)
     passages = index / VERSIONS_DIR / second / PASSAGES_FILE

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import httpx
 
-from faqbot.api import create_app
-from faqbot.build import build_index
-from faqbot.index import VECTORS_FILE, VERSIONS_DIR
+from faqbot.http.app import create_app
+from faqbot.index.version import VECTORS_FILE, VERSIONS_DIR
+from faqbot.publishing.build import build_index
 
 from .conftest import FakeEmbedder, LiveServer
 from .test_metrics import value

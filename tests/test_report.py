@@ -8,10 +8,10 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from faqbot.cli import main
-from faqbot.feedback import FeedbackStore, ShownPassage
-from faqbot.report import build_report, render_html, render_text
-from faqbot.unanswered import UnansweredStore
+from faqbot.cli.commands import main
+from faqbot.operations.feedback import FeedbackStore, ShownPassage
+from faqbot.operations.report import build_report, render_html, render_text
+from faqbot.operations.unanswered import UnansweredStore
 
 from .conftest import CORPUS, FakeEmbedder
 

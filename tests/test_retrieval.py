@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faqbot.build import build_index
-from faqbot.index import load_published
-from faqbot.retrieval import FusionConfig, best_first, fused_scores, lift_lists, rank
+from faqbot.answering.retrieval import FusionConfig, best_first, fused_scores, lift_lists, rank
+from faqbot.index.version import load_published
+from faqbot.publishing.build import build_index
 
 from .conftest import CORPUS, FakeEmbedder
 

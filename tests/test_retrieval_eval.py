@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.cli import build_parser
-from faqbot.retrieval import FusionConfig
-from faqbot.retrieval_eval import (
+from faqbot.answering.retrieval import FusionConfig
+from faqbot.cli.commands import build_parser
+from faqbot.publishing.retrieval_eval import (
     build_or_reuse,
     evaluate_retrieval,
     load_qrels,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.safety import (
+from faqbot.corpus.safety_rules import (
     SafetyRules,
     SafetyRulesError,
     SafetyVerdict,

@@ -8,12 +8,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from faqbot.answer import Answerer, load_state
-from faqbot.chunking import chunk_article
-from faqbot.corpus import load_articles
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.lexical import zipf
-from faqbot.scope import ScopeGuard
+from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.scope import ScopeGuard
+from faqbot.corpus.articles import load_articles
+from faqbot.corpus.chunking import chunk_article
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.index.bm25 import zipf
 from faqbot.settings import Settings
 
 from .conftest import CORPUS, FakeEmbedder

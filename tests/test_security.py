@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
-from faqbot.api import create_app
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.security import API_CSP, BASE_HEADERS, SecurityHeaders, request_id_from
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
+from faqbot.http.guards import API_CSP, BASE_HEADERS, SecurityHeaders, request_id_from
+from faqbot.http.web import CONTENT_SECURITY_POLICY as PAGE_CSP
 from faqbot.settings import Settings
-from faqbot.web import CONTENT_SECURITY_POLICY as PAGE_CSP
 
 from .conftest import FakeEmbedder, LiveServer
 

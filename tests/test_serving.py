@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faqbot.embedding import encoder_threads
+from faqbot.embedding.encoder import encoder_threads
 from faqbot.errors import FaqbotError
+from faqbot.serving.workers import claim_port, reuse_port_socket
 from faqbot.settings import Settings, to_environment
-from faqbot.workers import claim_port, reuse_port_socket
 
 from .conftest import CORPUS, free_port
 from .test_metrics import per_worker_values
@@ -200,7 +200,7 @@ def test_native_thread_pools_are_held_to_the_workers_share() -> None:
     # numpy's and FAISS's OpenBLAS and FAISS's OpenMP otherwise start a spinning thread per core
     # in every worker. Checked in a fresh interpreter: the limit is process-wide.
     probe = (
-        "import json; from faqbot.embedding import limit_native_threads; "
+        "import json; from faqbot.embedding.encoder import limit_native_threads; "
         "limit_native_threads(1); from threadpoolctl import threadpool_info; "
         "print(json.dumps([[p['internal_api'], p['filepath'], p['num_threads']] "
         "for p in threadpool_info()]))"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from faqbot.answer import Answerer, load_state
-from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.spelling import SpellingRepair, one_edit_variants
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
 from faqbot.settings import Settings
-from faqbot.spelling import SpellingRepair, one_edit_variants
 
 CORPUS_WORDS = {"ketamine", "infusion", "infusions", "nausea", "effects", "side", "depression"}
 

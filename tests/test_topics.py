@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from faqbot.embedding import SentenceTransformerEmbedder
-from faqbot.topics import find_topics, label_words
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.operations.topics import find_topics, label_words
 
 PARKING = [
     "is there parking at the clinic",

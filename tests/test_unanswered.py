@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.corpus import load_articles
-from faqbot.unanswered import Scrubber, UnansweredStore
+from faqbot.corpus.articles import load_articles
+from faqbot.operations.unanswered import Scrubber, UnansweredStore
 
 from .conftest import CORPUS
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.answer import Answerer, load_state
-from faqbot.build import GateConfig, build_index
+from faqbot.answering.answerer import Answerer, load_state
 from faqbot.errors import IndexCorrupt, IndexMismatch
-from faqbot.evaluation import load_questions
-from faqbot.index import MANIFEST_FILE, RULE_FILES, VERSIONS_DIR, published_version
+from faqbot.index.history import rollback
+from faqbot.index.version import MANIFEST_FILE, RULE_FILES, VERSIONS_DIR, published_version
+from faqbot.publishing.build import GateConfig, build_index
+from faqbot.publishing.evaluation import load_questions
 from faqbot.settings import Settings
-from faqbot.versions import rollback
 
 from .conftest import DEV_QUESTIONS, FakeEmbedder
 

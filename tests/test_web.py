@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from faqbot.api import create_app
+from faqbot.http.app import create_app
+from faqbot.http.web import CONTENT_SECURITY_POLICY, STATIC_DIR
 from faqbot.settings import Settings, to_environment
-from faqbot.web import CONTENT_SECURITY_POLICY, STATIC_DIR
 
 from .conftest import FakeEmbedder, LiveServer
 

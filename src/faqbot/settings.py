@@ -123,7 +123,7 @@ class Settings(BaseSettings):
         "right-most X-Forwarded-For entry. Leave off when clients connect directly.",
     )
     fusion: Literal["mix", "rrf", "dense", "bm25"] = Field(
-        "mix", description="How dense and BM25 rankings are fused (see retrieval.py)."
+        "mix", description="How dense and BM25 rankings are fused (see answering/retrieval.py)."
     )
     lexical_weight: float = Field(0.5, ge=0.0, description="BM25 weight in the 'mix' fusion.")
     rrf_k: int = Field(60, ge=1, description="k of reciprocal-rank fusion ('rrf').")
@@ -131,7 +131,7 @@ class Settings(BaseSettings):
         0.45,
         ge=0.0,
         description="Scope guard: an unknown, specific word with this gap or more makes a "
-        "question out of scope (see scope.py); a very large value turns the guard off.",
+        "question out of scope (see answering/scope.py); a very large value turns the guard off.",
     )
     scope_override: float = Field(
         0.7, description="Scope guard: a best match this strong is answered despite a gap."
@@ -159,7 +159,7 @@ class Settings(BaseSettings):
     spelling_repair: bool = Field(
         True,
         description='Repair misspelt words before retrieval ("side efects" → "side effects"; '
-        "see spelling.py). The safety gate always reads the question as typed.",
+        "see answering/spelling.py). The safety gate always reads the question as typed.",
     )
     alternate_questions: bool = Field(
         True,
@@ -167,7 +167,7 @@ class Settings(BaseSettings):
         "(`alternate_questions:`; never shown). Off: passages alone decide, for measuring.",
     )
     # Chosen on tests/data/alternate_probe.jsonl (paraphrases and out-of-scope questions written
-    # for this purpose, not the dev set): see alternates.py for why two conditions.
+    # for this purpose, not the dev set): see index/alternates.py for why two conditions.
     alternate_min_similarity: float = Field(
         0.85,
         ge=0.0,

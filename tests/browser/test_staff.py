@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from faqbot.corpus import load_articles
+from faqbot.corpus.articles import load_articles
 
 from ..conftest import CORPUS, LiveServer
 from .widget import axe_violations

@@ -17,10 +17,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from faqbot.api import create_app
-from faqbot.build import build_index
-from faqbot.corpus import load_articles, load_responses
-from faqbot.embedding import SentenceTransformerEmbedder
+from faqbot.corpus.articles import load_articles, load_responses
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.http.app import create_app
+from faqbot.publishing.build import build_index
 from faqbot.settings import Settings
 
 from ..conftest import CORPUS, LiveServer

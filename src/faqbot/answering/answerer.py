@@ -1,0 +1,268 @@
+"""Deciding what a question gets: the safety gate, retrieval, then one pure decision.
+
+The decision never writes text: it picks the editors' fallback or emergency wording, or
+passages that are verbatim slices of approved articles.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faqbot.answering.retrieval import FusionConfig, rank
+from faqbot.answering.scope import ScopeGuard, ScopeVerdict
+from faqbot.answering.spelling import SpellingRepair
+from faqbot.corpus.articles import load_responses
+from faqbot.corpus.glossary import Glossary, load_glossary
+from faqbot.corpus.safety_rules import SafetyRules, check_safety, load_safety_rules
+from faqbot.embedding.encoder import Embedder
+from faqbot.errors import CalibrationError
+from faqbot.index.alternates import AlternateMatch
+from faqbot.index.version import PassageIndex, load_version, rules_folder, version_folder
+from faqbot.models import Answer, Hit, Passage, Responses, Status
+from faqbot.settings import Settings
+from faqbot.text.normalize import normalize_question
+
+CALIBRATION_FILE = "calibration.json"
+SAFETY_FILE = "safety.yaml"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Scores that separate the three bands: answered ≥ answer > related-links ≥ related."""
+
+    answer: float
+    related: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything the decision needs besides the question and the hits."""
+
+    thresholds: Thresholds
+    safety: SafetyRules
+    max_passages: int
+    margin: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for one question; passages only when answered."""
+
+    status: Status
+    hits: tuple[Hit, ...]
+    related: tuple[Passage, ...]
+    reason: str
+
+
+def _related(hits: Sequence[Hit], policy: Policy) -> tuple[Passage, ...]:
+    """Near misses worth offering as links: one per section, best first."""
+    sections: dict[str, Passage] = {}
+    for hit in hits:
+        if hit.score >= policy.thresholds.related and hit.passage.url not in sections:
+            sections[hit.passage.url] = hit.passage
+    return tuple(sections.values())[: policy.max_passages]
+
+
+def decide(
+    question: str, hits: Sequence[Hit], policy: Policy, scope: ScopeVerdict | None = None
+) -> Decision:
+    """Pure: emergency beats everything; advice, out-of-scope and weak matches fall back."""
+    verdict = check_safety(question, policy.safety)
+    if verdict is not None and verdict.category == "emergency":
+        return Decision("emergency", (), (), f"emergency:{verdict.rule_id}")
+    if verdict is not None:
+        return Decision("fallback", (), (), f"advice:{verdict.rule_id}")
+    if scope is not None and not scope.in_scope:
+        return Decision("fallback", (), (), "out-of-scope")
+    if not hits or hits[0].score < policy.thresholds.answer:
+        return Decision("fallback", (), _related(hits, policy), "below-threshold")
+    floor = max(policy.thresholds.answer, hits[0].score - policy.margin)
+    chosen = tuple(h for h in hits if h.score >= floor)[: policy.max_passages]
+    return Decision("answered", chosen, (), "answered")
+
+
+def read_thresholds(settings: Settings, folder: Path) -> Thresholds:
+    """Thresholds from settings when set, else from the calibration.json in `folder` (a
+    version's copy when serving)."""
+    path = folder / CALIBRATION_FILE
+    stored: dict[str, float] = {}
+    if path.is_file():
+        try:
+            calibration = json.loads(path.read_text(encoding="utf-8"))
+            stored = calibration["thresholds"]
+        except (ValueError, KeyError) as exc:
+            raise CalibrationError(
+                f"{path} is unreadable ({exc}): run `faqbot calibrate`, then `faqbot build`"
+            ) from exc
+        if calibration.get("model") != settings.model and settings.answer_threshold is None:
+            raise CalibrationError(
+                f"{path} was calibrated for model {calibration.get('model')!r}, not "
+                f"{settings.model!r}: run `faqbot calibrate`, then `faqbot build`"
+            )
+    answer = (
+        settings.answer_threshold if settings.answer_threshold is not None else stored.get("answer")
+    )
+    related = (
+        settings.related_threshold
+        if settings.related_threshold is not None
+        else stored.get("related")
+    )
+    if answer is None or related is None:
+        raise CalibrationError(
+            f"no thresholds in {path}: run `faqbot calibrate` (writes {CALIBRATION_FILE} in the "
+            "corpus folder), then `faqbot build`; or set FAQBOT_ANSWER_THRESHOLD and "
+            "FAQBOT_RELATED_THRESHOLD"
+        )
+    return Thresholds(answer=float(answer), related=min(float(related), float(answer)))
+
+
+@dataclass(frozen=True)
+class ServingState:
+    """One consistent published version: swapped as a whole, never mixed."""
+
+    index: PassageIndex
+    responses: Responses
+    policy: Policy
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    scope: ScopeGuard | None = None
+    spelling: SpellingRepair | None = None
+    bridge_min_similarity: float | None = None
+    glossary: Glossary = field(default_factory=Glossary)
+
+    @property
+    def version(self) -> str:
+        return self.index.version
+
+
+def fusion_config(settings: Settings) -> FusionConfig:
+    """How hits are scored: the fusion, and whether alternate questions take part."""
+    alternates = (
+        AlternateMatch(settings.alternate_min_similarity, settings.alternate_min_margin)
+        if settings.alternate_questions
+        else None
+    )
+    return FusionConfig(settings.fusion, settings.lexical_weight, settings.rrf_k, alternates)
+
+
+def load_state(
+    settings: Settings,
+    index_dir: Path,
+    embedder: Embedder,
+    thresholds: Thresholds | None = None,
+    *,
+    version: str | None = None,
+) -> ServingState:
+    """The one way to make what answers questions: a version (the published one unless named)
+    with the rules and wording it was built with, and every stage the settings switch on.
+
+    `faqbot serve`, reload, `ask`, `eval`, `calibrate` and the regression gate all call this,
+    so the gate scores exactly what visitors would get.
+    """
+    folder = version_folder(index_dir, version)
+    index = load_version(folder, embedder.model_name, embedder.dimension)
+    rules = rules_folder(folder)
+    policy = Policy(
+        thresholds=thresholds or read_thresholds(settings, rules),
+        safety=load_safety_rules(rules / SAFETY_FILE),
+        max_passages=settings.max_passages,
+        margin=settings.answer_margin,
+    )
+    corpus_text = "\n".join(f"{p.section}\n{p.text}" for p in index.passages)
+    glossary = load_glossary(rules).outside(corpus_text) if settings.glossary else Glossary()
+    scope = (
+        ScopeGuard.from_passages(
+            index.passages,
+            embedder,
+            settings.scope_limit,
+            settings.scope_override,
+            settings.scope_min_centrality,
+            glossary.visitor_words,
+        )
+        if settings.scope_limit is not None
+        else None
+    )
+    return ServingState(
+        index=index,
+        responses=load_responses(rules),
+        policy=policy,
+        fusion=fusion_config(settings),
+        scope=scope,
+        spelling=SpellingRepair.from_passages(index.passages) if settings.spelling_repair else None,
+        bridge_min_similarity=settings.bridge_min_similarity,
+        glossary=glossary,
+    )
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Ranked hits for a question, and the scope guard's verdict on it (if any)."""
+
+    hits: list[Hit]
+    scope: ScopeVerdict | None
+
+
+class Answerer:
+    """Answers questions from the current serving state (replaceable in one assignment)."""
+
+    stage_timer: Callable[[str, float], None] | None = None  # ("encode"|"search", seconds)
+
+    def __init__(self, embedder: Embedder, state: ServingState, candidates: int) -> None:
+        self.embedder = embedder
+        self.state = state
+        self.candidates = candidates
+
+    def search(self, question: str, state: ServingState, k: int) -> Retrieval:
+        """Hybrid-ranked passages and the scope verdict, with one call to the encoder.
+
+        Retrieval and the scope guard read the question with its typing repaired."""
+        started = time.perf_counter()
+        if state.spelling is not None:
+            question = state.spelling.repair(question)
+        question = state.glossary.annotate(question)
+        terms = state.scope.unknown_terms(question) if state.scope is not None else []
+        vectors = self.embedder.encode([question, *terms])
+        encoded = time.perf_counter()
+        keywords = question
+        if state.scope is not None and state.bridge_min_similarity is not None:
+            keywords = state.scope.in_corpus_words(
+                question, terms, vectors[1:], state.bridge_min_similarity
+            )
+        ranking = rank(state.index, vectors[:1], keywords, k, state.fusion)
+        hits = ranking.hits
+        scope = None
+        if state.scope is not None:
+            scope = state.scope.judge(terms, vectors[1:], ranking.best_dense, vectors[0])
+        if self.stage_timer is not None:
+            self.stage_timer("encode", encoded - started)
+            self.stage_timer("search", time.perf_counter() - encoded)
+        return Retrieval(hits, scope)
+
+    def retrieve(self, question: str, state: ServingState, k: int) -> list[Hit]:
+        """Ranked passages for an already normalised question."""
+        return self.search(question, state, k).hits
+
+    def ask(self, question: str) -> Answer:
+        """Normalise, gate, retrieve and decide; every request sees one whole version."""
+        state = self.state
+        text = normalize_question(question)
+        verdict = check_safety(text, state.policy.safety)
+        urgent = verdict is not None and verdict.category == "emergency"
+        found = Retrieval([], None) if urgent else self.search(text, state, self.candidates)
+        decision = decide(text, found.hits, state.policy, found.scope)
+        message = {
+            "answered": state.responses.disclaimer,
+            "fallback": state.responses.fallback,
+            "emergency": state.responses.emergency,
+        }[decision.status]
+        return Answer(
+            status=decision.status,
+            message=message,
+            hits=decision.hits,
+            related=decision.related,
+            index_version=state.version,
+            reason=decision.reason,
+        )

@@ -1,0 +1,359 @@
+"""The `faqbot` command: thin argument parsing over the same functions the API uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import logging.config
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from faqbot import __version__
+from faqbot.answering.answerer import Answerer, Thresholds, load_state
+from faqbot.cli.editor import register as register_editor_commands
+from faqbot.corpus.articles import load_articles
+from faqbot.embedding.encoder import SentenceTransformerEmbedder, encoder_threads, query_embedder
+from faqbot.errors import FaqbotError
+from faqbot.http.app import create_app, to_response
+from faqbot.http.guards import uvicorn_options
+from faqbot.index.version import load_published
+from faqbot.operations.logs import log_config
+from faqbot.publishing.calibration import (
+    band_figures,
+    choose_thresholds,
+    observe,
+    write_calibration,
+)
+from faqbot.publishing.evaluation import EvalReport, load_questions
+from faqbot.publishing.regression_gate import evaluate_version
+from faqbot.settings import Settings, get_settings, to_environment
+
+DEFAULT_QUESTIONS = Path("tests/data/dev_questions.jsonl")
+# Calibration looks at raw scores, so it loads the index with thresholds nobody can pass.
+UNREACHABLE = Thresholds(answer=float("inf"), related=float("inf"))
+
+
+def _paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path]:
+    return (args.corpus or settings.corpus_dir, args.index or settings.index_dir)
+
+
+def _answerer(
+    args: argparse.Namespace, settings: Settings, thresholds: Thresholds | None = None
+) -> Answerer:
+    _, index_dir = _paths(args, settings)
+    embedder = query_embedder(settings.model_copy(update={"index_dir": index_dir}))
+    state = load_state(settings, index_dir, embedder, thresholds)
+    return Answerer(embedder, state, settings.candidates)
+
+
+def _check_serving(settings: Settings, index_dir: Path) -> str | None:
+    """Load what a worker will load; the one-line problem, or None when all is well."""
+    try:
+        load_published(index_dir, settings.model)
+        served = settings.model_copy(update={"index_dir": index_dir})
+        load_state(settings, index_dir, query_embedder(served))
+    except FaqbotError as exc:
+        return str(exc)
+    return None
+
+
+def _check_in_subprocess(settings: Settings, index_dir: Path) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as checker:
+        problem = checker.submit(_check_serving, settings, index_dir).result()
+    if problem is not None:
+        raise FaqbotError(problem)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    corpus_dir, index_dir = _paths(args, settings)
+    # Refuse to start on broken artefacts with one line naming the file and the fix: the index
+    # files first (cheap), then the model, then everything together as the server will load it.
+    workers = args.workers or settings.workers
+    if workers > 1:
+        # Checked in a throw-away process: a supervisor that loaded the model would keep
+        # ~400 MB of torch resident for nothing while its workers load their own.
+        _check_in_subprocess(settings, index_dir)
+    else:
+        load_published(index_dir, settings.model)
+        threads = encoder_threads(settings.encoder_threads, workers=1)
+        served = settings.model_copy(update={"index_dir": index_dir})
+        embedder = query_embedder(served, threads=threads)
+        load_state(settings, index_dir, embedder)
+    log_format = args.log_format or settings.log_format
+    settings = settings.model_copy(
+        update={
+            "corpus_dir": corpus_dir,
+            "index_dir": index_dir,
+            "workers": workers,
+            "log_format": log_format,
+        }
+    )
+    logging.config.dictConfig(log_config(log_format))
+    options = {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "log_config": log_config(log_format),  # applied again in every worker process
+        **uvicorn_options(),  # no Server banner, no uvicorn access log, no proxy headers
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings, embedder=embedder), **options)
+        return 0
+    # Worker processes are spawned, so they rebuild the settings from the environment.
+    os.environ.update(to_environment(settings))
+    if settings.metrics:  # each worker writes its metric values to files that /metrics adds up
+        from faqbot.operations.metrics import prepare_multiprocess
+
+        prepare_multiprocess()
+    from faqbot.serving.workers import supervise
+
+    host, port = options.pop("host"), options.pop("port")
+    return supervise(workers, "faqbot.http.app:app_from_settings", host, port, options)
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from faqbot.operations.report import RENDERERS, build_report
+
+    corpus_dir, index_dir = _paths(args, settings)
+    settings = settings.model_copy(update={"index_dir": index_dir})
+    report = build_report(
+        settings.feedback_db_path(),
+        corpus_dir,
+        since=args.since,
+        unanswered_on=settings.unanswered_report,
+        embedder_factory=lambda: SentenceTransformerEmbedder(settings.model),
+        retention_days=settings.unanswered_retention_days,
+        max_rows=settings.unanswered_max_rows,
+    )
+    text = RENDERERS[args.format](report)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"report written to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    answer = _answerer(args, settings).ask(args.question)
+    if args.json:
+        print(to_response(answer).model_dump_json(indent=2))
+        return 0
+    print(f"[{answer.status}] {answer.message}")
+    for hit in answer.hits:
+        print(f"\n  {hit.passage.text}\n  — {hit.passage.article_title} › {hit.passage.section}")
+        print(f"    {hit.passage.url}  (score {hit.score:.3f})")
+    for passage in answer.related:
+        print(f"  related: {passage.article_title} › {passage.section}  {passage.url}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    corpus_dir, _ = _paths(args, settings)
+    questions = load_questions(args.questions)
+    observations = observe(_answerer(args, settings, UNREACHABLE), questions)
+    thresholds = choose_thresholds(observations)
+    figures = band_figures(observations, thresholds)
+    path = write_calibration(
+        corpus_dir, settings.model, thresholds, figures, str(args.questions), len(observations)
+    )
+    print(f"answer threshold {thresholds.answer:.4f}, related threshold {thresholds.related:.4f}")
+    for band, f in figures.items():
+        print(f"  {band}: precision {f.precision:.3f}, recall {f.recall:.3f}, shown {f.shown}")
+    print(f"written to {path}; run `faqbot build` to publish a version with these thresholds")
+    return 0
+
+
+def print_report(report: EvalReport) -> None:
+    for kind in ("answer", "fallback", "emergency"):
+        right, total = report.kind_counts(kind)
+        print(f"{kind:>9}: {right}/{total}")
+    print(f"  overall: {report.accuracy:.3f} ({len(report.results)} questions)")
+    print(f"false emergencies: {report.false_emergencies}, missed: {report.missed_emergencies}")
+    print(f"non-verbatim passages: {report.non_verbatim}")
+    for result in report.results:
+        if not result.correct:
+            print(
+                f"  wrong {result.question.id} expect={result.question.expect} got={result.status}"
+            )
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    corpus_dir, index_dir = _paths(args, settings)
+    embedder = query_embedder(settings.model_copy(update={"index_dir": index_dir}))
+    bodies = {a.id: a.body for a in load_articles(corpus_dir)}
+    report = evaluate_version(settings, index_dir, embedder, load_questions(args.questions), bodies)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print_report(report)
+    if args.min is not None and report.accuracy < args.min:
+        print(f"accuracy {report.accuracy:.3f} is below --min {args.min}", file=sys.stderr)
+        return 1
+    return 0 if report.non_verbatim == 0 else 1
+
+
+def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    from faqbot.answering.retrieval import FusionConfig
+    from faqbot.publishing.retrieval_eval import (
+        build_or_reuse,
+        evaluate_retrieval,
+        format_table,
+        load_qrels,
+        load_queries,
+    )
+
+    embedder = SentenceTransformerEmbedder(settings.model)
+    with tempfile.TemporaryDirectory(prefix="faqbot-eval-") as scratch:
+        index = build_or_reuse(args.corpus_file, args.index_dir or Path(scratch), embedder)
+        queries = load_queries(args.queries)[: args.max_queries]
+        fused = FusionConfig(settings.fusion, settings.lexical_weight, settings.rrf_k)
+        methods = {
+            "dense": FusionConfig("dense"),
+            "bm25": FusionConfig("bm25"),
+            f"rrf (k={settings.rrf_k})": FusionConfig("rrf", rrf_k=settings.rrf_k),
+            f"mix (w={settings.lexical_weight})": FusionConfig("mix", settings.lexical_weight),
+            f"fused ({settings.fusion}, production)": fused,
+        }
+        results = evaluate_retrieval(index, embedder, queries, load_qrels(args.qrels), methods)
+    main_row = results[f"fused ({settings.fusion}, production)"]
+    if args.json:
+        print(json.dumps({**main_row, "methods": results}, indent=2))
+    else:
+        print(format_table(results))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="faqbot",
+        description="Answers questions only with approved article text, word for word.",
+    )
+    parser.add_argument("--version", action="version", version=f"faqbot {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, text: str, handler: Callable[[argparse.Namespace, Settings], int]
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument(
+            "--corpus", type=Path, help="corpus folder (default: FAQBOT_CORPUS_DIR or corpus/)"
+        )
+        sub.add_argument(
+            "--index", type=Path, help="index folder (default: FAQBOT_INDEX_DIR or index/)"
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    register_editor_commands(command)  # check, build, import, versions, rollback
+    serve = command("serve", "Serve the HTTP API, the widget and the staff page.", cmd_serve)
+    serve.add_argument("--host", help="address to listen on (default: FAQBOT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: FAQBOT_PORT or 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes, each with its own model and a memory-mapped, shared index; "
+        "encoder threads are split between them (default: FAQBOT_WORKERS or 1)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="key=value text lines or one JSON object per line (default: FAQBOT_LOG_FORMAT)",
+    )
+    ask = command("ask", "Answer one question from the published index.", cmd_ask)
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--json", action="store_true", help="print the same JSON as POST /ask")
+    calibrate = command(
+        "calibrate",
+        "Choose the answer and related thresholds from labelled questions.",
+        cmd_calibrate,
+    )
+    calibrate.add_argument(
+        "questions",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_QUESTIONS,
+        help="JSONL in the dev-set format",
+    )
+    ev = command(
+        "eval", "Score labelled questions: accuracy per kind, non-verbatim count.", cmd_eval
+    )
+    ev.add_argument(
+        "questions",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_QUESTIONS,
+        help="JSONL in the dev-set format",
+    )
+    ev.add_argument("--min", type=float, help="exit non-zero when overall accuracy is below this")
+    ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+    report = command(
+        "report",
+        "Editors' report: outcome rates per day, least helpful passages, topics nobody covers, "
+        "articles due for review.",
+        cmd_report,
+    )
+    report.add_argument(
+        "--since", type=date.fromisoformat, help="only days from this date (YYYY-MM-DD)"
+    )
+    report.add_argument("--format", choices=("text", "json", "html"), default="text")
+    report.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
+    er = commands.add_parser(
+        "eval-retrieval",
+        help="Retrieval quality (nDCG@10, P@1, Recall@10, MRR@10) on a QA corpus such as MedQuAD.",
+        description="Index a JSONL corpus through the production chunking/embedding/fusion code, "
+        "run every judged query and compare dense, BM25 and fused retrieval side by side.",
+    )
+    er.add_argument(
+        "--corpus",
+        dest="corpus_file",
+        type=Path,
+        required=True,
+        help="corpus JSONL (.gz allowed): id, text, optional title/url",
+    )
+    er.add_argument("--queries", type=Path, required=True, help="queries JSONL: id, text")
+    er.add_argument(
+        "--qrels", type=Path, required=True, help="TSV: query-id, corpus-id, relevance (no header)"
+    )
+    er.add_argument(
+        "--index-dir",
+        type=Path,
+        help="keep the built index here and reuse it next time (default: temporary)",
+    )
+    er.add_argument("--max-queries", type=int, help="only the first N queries (quick checks)")
+    er.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (keys ndcg@10, p@1, recall@10, mrr@10)",
+    )
+    er.set_defaults(handler=cmd_eval_retrieval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; faqbot's own errors become one line and exit 1."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args, get_settings())
+    except FaqbotError as exc:
+        print(f"faqbot: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # unreadable files or folders: still one line, not a traceback
+        print(f"faqbot: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,434 @@
+"""The HTTP API: FastAPI app factory, request/response models and one error shape.
+
+Heavy objects (model, index) are loaded in the lifespan and hung on app.state; nothing heavy
+happens at import. Every error is JSON `{"error": {"code", "message"}}` with a 4xx/503 status.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from faqbot import __version__
+from faqbot.answering.answerer import Answerer, load_state
+from faqbot.embedding.batching import BatchingEmbedder
+from faqbot.embedding.encoder import Embedder, encoder_threads, limit_native_threads, query_embedder
+from faqbot.embedding.query_cache import with_query_cache
+from faqbot.errors import FaqbotError
+from faqbot.http.guards import BASE_HEADERS, install_guards, request_id_from
+from faqbot.http.operations import (
+    after_answer,
+    install_operations,
+    on_loaded,
+    on_request,
+    on_shutdown,
+)
+from faqbot.http.rate_limit import LIMITED_PATHS
+from faqbot.index.provenance import stale_articles
+from faqbot.index.version import VERSIONS_DIR
+from faqbot.models import Answer, Status
+from faqbot.serving.fleet import WorkerBoard
+from faqbot.serving.reload import Reloader
+from faqbot.serving.reload import router as reload_router
+from faqbot.settings import Settings, get_settings
+from faqbot.text.normalize import normalize_question, visible_char_pattern
+
+log = logging.getLogger("faqbot.api")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+class AskRequest(BaseModel):
+    """A visitor's question."""
+
+    question: str = Field(..., description="The question, up to the configured length.")
+
+
+class PassageOut(BaseModel):
+    """One approved passage, verbatim, with where it comes from."""
+
+    id: str
+    text: str
+    article_id: str
+    article_title: str
+    section: str
+    url: str
+    score: float
+    version: str
+    approved_on: str
+
+
+class RelatedOut(BaseModel):
+    """A section that nearly matched: offered as a link, without its text."""
+
+    article_title: str
+    section: str
+    url: str
+
+
+class AskResponse(BaseModel):
+    """The outcome, the approved message for it, and verbatim passages when answered."""
+
+    status: Status
+    message: str
+    passages: list[PassageOut]
+    related: list[RelatedOut]
+    index_version: str
+    answer_id: str | None = Field(
+        None, description="Send with POST /feedback to rate this answer (null: feedback is off)."
+    )
+
+
+class HealthResponse(BaseModel):
+    status: str
+    index_version: str
+    faqbot_version: str
+    stale_articles: list[str] = Field(
+        default_factory=list, description="Articles of this version past their review_by date."
+    )
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class ApiProblem(Exception):
+    """A request faqbot refuses, with the status and a message for a person."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
+    """Turn pydantic's error list into one sentence a person understands."""
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return 400, "invalid_json", "The request body is not valid JSON."
+    locations = [tuple(e.get("loc", ())) for e in errors]
+    if any(loc[-1:] == ("question",) for loc in locations):
+        kinds = {e.get("type") for e in errors}
+        if "missing" in kinds:
+            return 422, "missing_question", 'The JSON body needs a "question" field.'
+        return 422, "invalid_question", 'The "question" field must be a string of text.'
+    return 422, "invalid_request", 'Send a JSON object like {"question": "How long is a session?"}.'
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed JSON or a body that is not UTF-8",
+    404: "No such path",
+    405: "Method not allowed on this path",
+    413: "Request body over FAQBOT_MAX_BODY_BYTES",
+    415: "Body is not sent as application/json",
+    422: "Missing, empty, too long or wrongly typed field",
+    429: "Rate limited; see the Retry-After header",
+    503: "The model or index is not loaded",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the error statuses an operation can answer, in the one shape."""
+    declared: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        entry: dict[str, Any] = {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[status]}
+        if status == 429:
+            entry["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before asking again.",
+                    "schema": {"type": "integer"},
+                }
+            }
+        declared[status] = entry
+    return declared
+
+
+def is_valid_text(text: str) -> bool:
+    """False for strings holding lone surrogates (JSON escapes allow them; Unicode text does not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def to_response(answer: Answer) -> AskResponse:
+    return AskResponse(
+        status=answer.status,
+        message=answer.message,
+        passages=[
+            PassageOut(
+                id=h.passage.id,
+                text=h.passage.text,
+                article_id=h.passage.article_id,
+                article_title=h.passage.article_title,
+                section=h.passage.section,
+                url=h.passage.url,
+                score=round(h.score, 4),
+                version=h.passage.version,
+                approved_on=h.passage.approved_on,
+            )
+            for h in answer.hits
+        ],
+        related=[
+            RelatedOut(article_title=p.article_title, section=p.section, url=p.url)
+            for p in answer.related
+        ],
+        index_version=answer.index_version,
+    )
+
+
+def get_answerer(request: Request) -> Answerer:
+    """The loaded answerer, or 503 while the model/index is not (yet) loaded."""
+    answerer: Answerer | None = getattr(request.app.state, "answerer", None)
+    if answerer is None:
+        # The reason (file paths) goes to the log at load time, not to the public.
+        raise ApiProblem(
+            503, "not_ready", "faqbot is not ready to answer yet; please try again shortly."
+        )
+    return answerer
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app; the model and index load in the lifespan (an embedder may be injected)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.answerer = None
+        app.state.load_error = None
+        model: Embedder | None = None
+        loading_since = time.monotonic()  # a reload request older than this needs no answer
+        try:
+            threads = encoder_threads(settings.encoder_threads, settings.workers)
+            limit_native_threads(threads)
+            model = embedder or query_embedder(settings, threads=threads)
+            model.encode(["warm-up"])  # the first forward pass is slow; keep it off visitors
+            state = load_state(settings, settings.index_dir, model)
+            # Cache first (a repeated question never queues), then one encoder pass at a time.
+            query_model = with_query_cache(BatchingEmbedder(model), settings.query_cache_size)
+            app.state.answerer = Answerer(query_model, state, settings.candidates)
+            log.info("loaded index %s", state.version)
+            on_loaded(app)
+        except FaqbotError as exc:
+            app.state.load_error = str(exc)
+            log.error("could not load: %s", exc)
+        answerer = app.state.answerer
+        runtime = settings.worker_runtime_dir  # set by `faqbot serve --workers N`
+        app.state.reloader = Reloader(
+            app,
+            settings,
+            answerer.embedder if answerer else model,
+            on_swap=lambda: on_loaded(app),
+            board=WorkerBoard(runtime) if runtime is not None else None,
+            loaded_at=loading_since,
+        )
+        # Watches index/current and the other workers' requests; POST /admin/reload uses it too.
+        app.state.reloader.start()
+        try:
+            yield
+        finally:
+            app.state.reloader.stop()
+            on_shutdown(app)
+
+    app = FastAPI(
+        title="faqbot",
+        version=__version__,
+        description="Answers only with approved article text, word for word.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    _complete_schema(app, settings)
+    app.include_router(reload_router)  # POST /admin/reload (404 unless FAQBOT_ADMIN_TOKEN)
+    _install_error_handlers(app)
+    install_guards(app, settings)  # before the request log, so it logs what the guards refuse
+    _install_request_log(app, settings)
+    install_operations(app, settings)
+    from faqbot.http.web import install_web  # web builds on this module's models: import late
+
+    install_web(app, settings)
+
+    @app.get("/healthz", response_model=HealthResponse, responses=error_responses(503))
+    def healthz(answerer: Annotated[Answerer, Depends(get_answerer)]) -> HealthResponse:
+        """200 once the model and index are loaded."""
+        version = answerer.state.version
+        return HealthResponse(
+            status="ok",
+            index_version=version,
+            faqbot_version=__version__,
+            stale_articles=stale_articles(settings.index_dir / VERSIONS_DIR / version),
+        )
+
+    @app.post(
+        "/ask",
+        response_model=AskResponse,
+        responses=error_responses(400, 413, 415, 422, 429, 503),
+    )
+    def ask(
+        body: AskRequest,
+        request: Request,
+        answerer: Annotated[Answerer, Depends(get_answerer)],
+        app_settings: Annotated[Settings, Depends(get_app_settings)],
+    ) -> AskResponse:
+        """Answer with approved passages verbatim, or the approved fallback/emergency wording."""
+        if not is_valid_text(body.question):
+            raise ApiProblem(
+                422, "invalid_question", "The question contains characters that are not text."
+            )
+        question = normalize_question(body.question)
+        if not question:
+            raise ApiProblem(422, "empty_question", "Please type a question.")
+        if max(len(body.question), len(question)) > app_settings.max_question_chars:
+            raise ApiProblem(
+                422,
+                "question_too_long",
+                f"Please keep your question under {app_settings.max_question_chars} characters.",
+            )
+        answer = answerer.ask(question)
+        request.state.outcome = answer.status
+        request.state.index_version = answer.index_version
+        if app_settings.log_questions:  # the operator's explicit opt-in (FAQBOT_LOG_QUESTIONS)
+            request.state.logged_question = question
+        response = to_response(answer)
+        response.answer_id = after_answer(request, question, answer)
+        return response
+
+    return app
+
+
+def app_from_settings() -> FastAPI:
+    """Factory for `uvicorn --factory` / `faqbot serve --workers N`: each worker process
+    builds its own app from the FAQBOT_* environment the parent exported. Spawned workers do
+    not inherit the parent's logging set-up, so it is repeated here for the request log."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    return create_app(get_settings())
+
+
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiProblem)
+    async def on_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, code, message = _validation_message(exc)
+        return error_response(status, code, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def on_bug(request: Request, exc: Exception) -> JSONResponse:
+        request_id = getattr(request.state, "request_id", "-")
+        # Only the type: an exception's message may quote the question.
+        log.error("internal error request_id=%s type=%s", request_id, type(exc).__name__)
+        # This response is made outside the middleware stack, so it carries its own headers.
+        return error_response(
+            500,
+            "internal_error",
+            f"Something went wrong on our side (request id {request_id}).",
+            {**BASE_HEADERS, "X-Request-ID": request_id},
+        )
+
+
+def _install_request_log(app: FastAPI, settings: Settings) -> None:
+    """One line per request: method, path, status, latency, outcome — never the question."""
+
+    @app.middleware("http")
+    async def request_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = request_id_from(request.headers.get("x-request-id"))
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        response.headers["X-Request-ID"] = request.state.request_id
+        fields: dict[str, Any] = {
+            "request_id": request.state.request_id,
+            "method": request.method,
+            "path": _logged_path(request),
+            "status": response.status_code,
+            "latency_ms": round(elapsed_ms, 1),
+            "outcome": getattr(request.state, "outcome", "-"),
+            "index_version": getattr(request.state, "index_version", "-"),
+        }
+        if hasattr(request.state, "logged_question"):
+            fields["question"] = request.state.logged_question
+        on_request(request, response, elapsed_ms / 1000, fields)  # metrics and the log line
+        return response
+
+
+def _logged_path(request: Request) -> str:
+    """The matched route's template, never the raw path: a path is typed by the visitor and may
+    hold question text or forged log lines."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    return template if isinstance(template, str) and template else "<unmatched>"
+
+
+def _complete_schema(app: FastAPI, settings: Settings) -> None:
+    """Let the published schema say what the app enforces: /ask takes 1 to max_question_chars
+    characters as sent, at least one visible (not whitespace, control or invisible formatting);
+    every operation with a body may answer the guards' 400/413/415, validation errors come in the
+    one error shape (not FastAPI's default), and rate-limited paths may answer 429."""
+    generate = app.openapi
+    error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        question = schema["components"]["schemas"]["AskRequest"]["properties"]["question"]
+        question.update(
+            minLength=1, maxLength=settings.max_question_chars, pattern=visible_char_pattern()
+        )
+        schema["components"]["schemas"].pop("HTTPValidationError", None)
+        schema["components"]["schemas"].pop("ValidationError", None)
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                statuses = [400, 413, 415, 422] if "requestBody" in operation else []
+                if "422" in responses:
+                    statuses.append(422)
+                if path in LIMITED_PATHS and settings.rate_limit_per_minute > 0:
+                    statuses.append(429)
+                for status, entry in error_responses(*statuses).items():
+                    entry.pop("model")
+                    entry["content"] = {"application/json": {"schema": error_ref}}
+                    responses[str(status)] = entry
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

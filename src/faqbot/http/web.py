@@ -1,0 +1,312 @@
+"""The web face of faqbot: the embeddable widget, the demo page, the staff lookup and its
+`GET /search`, plus CORS for sites that embed the widget from another origin.
+
+`install_web(app, settings)` wires all of it into the app that api.create_app builds. The
+static files live in `faqbot/http/static/` and need no build step.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from faqbot.answering.answerer import Answerer, ServingState
+from faqbot.http.app import ApiProblem, PassageOut, error_responses, get_answerer, get_app_settings
+from faqbot.http.guards import json_error
+from faqbot.models import Hit
+from faqbot.settings import Settings
+from faqbot.text.normalize import normalize_question, visible_char_pattern
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# The one Content-Security-Policy for faqbot's own HTML pages (/, /staff). Kept here so that
+# other headers code (issue 7) reuses it instead of writing a second, diverging copy. Styles
+# and scripts come only from our own files; the widget styles itself through a constructed
+# stylesheet (adoptedStyleSheets), which needs no 'unsafe-inline'.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+HTML_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"}
+
+# The widget is fetched by other sites' pages: a short cache so a fix reaches them within
+# minutes, and an explicit cross-origin resource policy so it still loads if a stricter
+# default is ever set for the rest of the app.
+WIDGET_HEADERS = {
+    "Cache-Control": "public, max-age=300",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+SEARCH_MAX_K = 50
+SEARCH_DEFAULT_K = 10
+# k is a plain decimal count: no sign, spaces, underscores or other digit scripts, so exactly
+# the values the schema's integer 1..50 allows are accepted.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,3}")
+
+router = APIRouter()
+
+
+class ArticleOut(BaseModel):
+    """An article the search can be narrowed to."""
+
+    id: str
+    title: str
+
+
+class SearchResponse(BaseModel):
+    """Ranked passages (also those below the answer threshold), with their scores."""
+
+    results: list[PassageOut]
+    articles: list[ArticleOut]
+    index_version: str
+
+
+def _page(name: str) -> FileResponse:
+    return FileResponse(STATIC_DIR / name, media_type="text/html", headers=HTML_HEADERS)
+
+
+@router.get("/", include_in_schema=False)
+def demo_page() -> FileResponse:
+    """A demo clinic article page with the widget embedded by its one script tag."""
+    return _page("index.html")
+
+
+@router.get("/staff", include_in_schema=False)
+def staff_page() -> FileResponse:
+    """The staff lookup page (uses GET /search)."""
+    return _page("staff.html")
+
+
+@router.get("/widget.js", include_in_schema=False)
+def widget_script() -> FileResponse:
+    """The embeddable widget: one plain JavaScript file."""
+    return FileResponse(
+        STATIC_DIR / "widget.js",
+        media_type="text/javascript; charset=utf-8",
+        headers=WIDGET_HEADERS,
+    )
+
+
+def _parse_k(raw: str | None) -> int:
+    if raw is None:
+        return SEARCH_DEFAULT_K
+    k = int(raw) if _WHOLE_NUMBER.fullmatch(raw) else 0
+    if not 1 <= k <= SEARCH_MAX_K:
+        raise ApiProblem(
+            422, "invalid_k", f'"k" must be a whole number from 1 to {SEARCH_MAX_K}, not {raw!r}.'
+        )
+    return k
+
+
+def _articles(state: ServingState) -> list[ArticleOut]:
+    seen: dict[str, str] = {}
+    for passage in state.index.passages:
+        seen.setdefault(passage.article_id, passage.article_title)
+    return [ArticleOut(id=i, title=t) for i, t in seen.items()]
+
+
+def _passage_out(hit: Hit) -> PassageOut:
+    p = hit.passage
+    return PassageOut(
+        id=p.id,
+        text=p.text,
+        article_id=p.article_id,
+        article_title=p.article_title,
+        section=p.section,
+        url=p.url,
+        score=round(hit.score, 4),
+        version=p.version,
+        approved_on=p.approved_on,
+    )
+
+
+@router.get(
+    "/search",
+    response_model=SearchResponse,
+    # The one error shape, declared as /ask declares it; app.py adds 429 to every rate-limited
+    # path while FAQBOT_RATE_LIMIT_PER_MINUTE is on, and describe_search_parameters below says
+    # which q, k and article the 422s are for.
+    responses=error_responses(422, 503),
+)
+def search(
+    answerer: Annotated[Answerer, Depends(get_answerer)],
+    settings: Annotated[Settings, Depends(get_app_settings)],
+    q: Annotated[str | None, Query(description="What to look up (up to 1,000 characters).")] = None,
+    k: Annotated[str | None, Query(description="How many passages, 1 to 50 (default 10).")] = None,
+    article: Annotated[str | None, Query(description="Only passages of this article id.")] = None,
+) -> SearchResponse:
+    """Staff lookup: approved passages ranked as /ask ranks them, with scores, even below the
+    answer threshold. No safety gate and no decision: this shows text, it does not answer."""
+    text = normalize_question(q or "")
+    if not text:
+        raise ApiProblem(422, "empty_query", 'Type something to search for in "q".')
+    # As sent and as normalised, like /ask: the schema's maxLength is on the text as sent.
+    if max(len(q or ""), len(text)) > settings.max_question_chars:
+        raise ApiProblem(
+            422,
+            "query_too_long",
+            f"Please keep the search under {settings.max_question_chars} characters.",
+        )
+    limit = _parse_k(k)
+    state = answerer.state  # one version for the whole request, even during a reload
+    articles = _articles(state)
+    if article is not None and article not in {a.id for a in articles}:
+        known = ", ".join(a.id for a in articles)
+        raise ApiProblem(422, "unknown_article", f"No article {article!r}; known: {known}.")
+    # With a filter, rank everything so the article's passages are not crowded out.
+    wanted = len(state.index.passages) if article is not None else limit
+    hits = answerer.retrieve(text, state, wanted)
+    if article is not None:
+        hits = [h for h in hits if h.passage.article_id == article]
+    return SearchResponse(
+        results=[_passage_out(h) for h in hits[:limit]],
+        articles=articles,
+        index_version=state.version,
+    )
+
+
+def describe_search_parameters(
+    operation: dict[str, Any], settings: Settings, article_ids: list[str]
+) -> None:
+    """Let the published schema of GET /search say what search() enforces, so a request the
+    schema allows is answered 200 and one it forbids gets the 422: q is required, 1 to
+    max_question_chars characters as sent with at least one visible character (as /ask's
+    question); k is a whole number 1..50; article is one of the served index's article ids
+    (a plain string while no index is loaded, when every search is a 503 anyway)."""
+    shapes: dict[str, tuple[bool, dict[str, Any]]] = {
+        "q": (
+            True,
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": settings.max_question_chars,
+                "pattern": visible_char_pattern(),
+            },
+        ),
+        "k": (
+            False,
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": SEARCH_MAX_K,
+                "default": SEARCH_DEFAULT_K,
+            },
+        ),
+        "article": (
+            False,
+            {"type": "string", "enum": article_ids} if article_ids else {"type": "string"},
+        ),
+    }
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and parameter.get("name") in shapes:
+            required, schema = shapes[parameter["name"]]
+            parameter["required"] = required
+            title = parameter.get("schema", {}).get("title", parameter["name"])
+            parameter["schema"] = {"title": title, **schema}
+
+
+def _served_article_ids(app: FastAPI) -> list[str]:
+    answerer: Answerer | None = getattr(app.state, "answerer", None)
+    return [a.id for a in _articles(answerer.state)] if answerer is not None else []
+
+
+def _complete_search_schema(app: FastAPI, settings: Settings) -> None:
+    """Wrap app.openapi (already completed by app.py) to describe /search's parameters. The
+    article list is read on every request for the schema, so it follows reloads."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        operation = schema["paths"].get("/search", {}).get("get")
+        if operation is not None:
+            describe_search_parameters(operation, settings, _served_article_ids(app))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def install_web(app: FastAPI, settings: Settings) -> None:
+    """Add the pages, the widget, /search and the /static files to the app (CORS: add_cors)."""
+    app.include_router(router)
+    _complete_search_schema(app, settings)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+# Echoed request values (a refused method) are cut to this length in error messages.
+_ECHO_MAX = 40
+
+
+class JsonErrorCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, unchanged in what it allows and which headers it sends; only a refused
+    preflight answers in faqbot's one error shape instead of Starlette's text/plain
+    "Disallowed CORS ...", with a message that says what to change."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers=request_headers)
+        if response.status_code < 400:
+            return response
+        code, message = self._refusal(request_headers)
+        # Keep Starlette's CORS headers (Vary, Allow-Methods, ...), not its body's length/type.
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name not in ("content-length", "content-type")
+        }
+        return json_error(response.status_code, code, message, headers)
+
+    def _refusal(self, request_headers: Headers) -> tuple[str, str]:
+        """Why Starlette refused the preflight, for a person; the origin comes first, since
+        nothing else matters for a site that may not call faqbot at all."""
+        if not self.is_allowed_origin(origin=request_headers["origin"]):
+            return (
+                "cors_origin_not_allowed",
+                "This site may not call faqbot from the browser: its origin is not listed in "
+                "the FAQBOT_ALLOWED_ORIGINS setting of the faqbot server.",
+            )
+        method = request_headers["access-control-request-method"]
+        if method not in self.allow_methods:
+            allowed = ", ".join(self.allow_methods)
+            return (
+                "cors_method_not_allowed",
+                f"Other sites may only use {allowed} with faqbot, not {method[:_ECHO_MAX]!r}.",
+            )
+        requested = request_headers.get("access-control-request-headers")
+        if requested is not None and any(
+            h.strip().lower() not in self.allow_headers for h in requested.split(",")
+        ):
+            allowed = ", ".join(self.allow_headers)
+            return (
+                "cors_headers_not_allowed",
+                f"Other sites may only send these request headers to faqbot: {allowed}.",
+            )
+        return (
+            "cors_preflight_refused",
+            "faqbot refused this cross-origin request's preflight check.",
+        )
+
+
+def add_cors(app: FastAPI, settings: Settings) -> None:
+    """CORS for the sites in FAQBOT_ALLOWED_ORIGINS: they may POST questions (and read
+    /search); never with credentials. security.install_guards calls this at its place in the
+    middleware order, inside the security headers (so preflights, which CORSMiddleware answers
+    itself, carry them too) and outside the guards (so an allowed site can read a 413/415/429).
+    A refused preflight is a JSON error like every other (JsonErrorCORSMiddleware)."""
+    if settings.allowed_origins:
+        app.add_middleware(
+            JsonErrorCORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            allow_credentials=False,
+            max_age=600,
+        )

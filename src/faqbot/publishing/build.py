@@ -1,0 +1,229 @@
+"""The build pipeline: check → passages → vectors (cached) → a new version folder → verify →
+regression gate → publish atomically → prune.
+
+Anything that fails or is interrupted before the final `publish` leaves the published version
+untouched: the new version is written to a staging folder and renamed into place whole, and
+`current` is switched with one os.replace. One build runs at a time per index folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from faqbot.corpus.articles import article_files, corpus_hash, load_responses
+from faqbot.corpus.check import CheckReport, check_corpus
+from faqbot.corpus.chunking import chunk_article, embedding_text
+from faqbot.embedding.build_cache import EmbeddingCache
+from faqbot.embedding.encoder import Embedder, Vectors
+from faqbot.errors import CalibrationError, IndexProblem
+from faqbot.index.alternates import alternate_text, collect_alternates
+from faqbot.index.ann import IndexPolicy
+from faqbot.index.history import ArticleDiff, diff_passages, index_lock, prune, published_passages
+from faqbot.index.provenance import PROVENANCE_FILE, provenance_json
+from faqbot.index.version import (
+    RULE_FILES,
+    VERSIONS_DIR,
+    Manifest,
+    load_version,
+    publish,
+    published_version,
+    write_version,
+)
+from faqbot.models import Article
+from faqbot.publishing.evaluation import EvalQuestion
+from faqbot.publishing.regression_gate import GateResult, regression_gate
+from faqbot.settings import Settings
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """What the regression gate needs: settings (thresholds, candidates) and dev questions."""
+
+    settings: Settings
+    questions: Sequence[EvalQuestion]
+
+
+@dataclass
+class BuildReport:
+    """What a build produced, for the CLI to print."""
+
+    manifest: Manifest
+    articles: int
+    folder: Path
+    published: bool = True
+    embedded: int = 0  # passages embedded now (the rest came from the cache)
+    embedded_alternates: int = 0  # alternate questions embedded now (likewise)
+    check: CheckReport | None = None
+    diff: dict[str, ArticleDiff] = field(default_factory=dict)
+    gate: GateResult | None = None
+    pruned: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+
+def _embed(
+    embedder: Embedder,
+    groups: Sequence[list[str]],
+    index_dir: Path,
+    use_cache: bool,
+    quiet: bool,
+) -> list[tuple[Vectors, int]]:
+    """Vectors of each group of texts (passages, alternate questions) and how many of each
+    were embedded now; one cache serves every group."""
+    from tqdm import tqdm
+
+    cache = EmbeddingCache(index_dir, embedder.model_name, embedder.dimension, load=use_cache)
+    with tqdm(
+        total=sum(cache.count_missing(texts) for texts in groups),
+        desc="embedding",
+        unit="text",
+        disable=quiet,
+        file=sys.stderr,
+    ) as bar:
+        embedded = [cache.embed(embedder, texts, bar.update) for texts in groups]
+    if use_cache:
+        cache.save()  # before publishing: an interrupted or refused build still warms the cache
+    return embedded
+
+
+def _with_gate_questions(
+    policy: IndexPolicy, gate: GateConfig | None, embedder: Embedder, passages: int
+) -> IndexPolicy:
+    """An approximate index is also recall-checked on the dev questions, when there are any."""
+    if gate is None or policy.questions is not None or passages <= policy.flat_max_passages:
+        return policy
+    questions = [q.question for q in gate.questions]
+    return replace(policy, questions=embedder.encode(questions) if questions else None)
+
+
+def rule_files(corpus_dir: Path) -> dict[str, bytes]:
+    """The editors' rule and wording files of the corpus, byte for byte, to keep with the
+    version (responses.yaml is required and checked before this; the others are optional)."""
+    return {
+        name: (corpus_dir / name).read_bytes()
+        for name in RULE_FILES
+        if (corpus_dir / name).is_file()
+    }
+
+
+def _run_gate(
+    index_dir: Path,
+    version: str,
+    gate: GateConfig,
+    embedder: Embedder,
+    articles: Sequence[Article],
+    emit: Callable[[str], None],
+) -> GateResult | None:
+    """The gate against the published version; None when there is nothing to compare with."""
+    try:
+        published = published_version(index_dir)
+        load_version(index_dir / VERSIONS_DIR / published, embedder.model_name, embedder.dimension)
+    except IndexProblem:
+        return None  # a broken or foreign published version is no baseline
+    bodies = {a.id: a.body for a in articles}
+    try:
+        return regression_gate(
+            index_dir, version, published, gate.settings, embedder, gate.questions, bodies
+        )
+    except CalibrationError as exc:  # no thresholds yet: nothing to score against
+        emit(f"regression gate skipped: {exc}")
+    except IndexProblem as exc:  # e.g. published before rules were versioned
+        emit(f"regression gate skipped: the published version cannot be scored ({exc})")
+    return None
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    policy: IndexPolicy | None = None,
+    *,
+    quiet: bool = True,
+    use_cache: bool = True,
+    gate: GateConfig | None = None,
+    force: bool = False,
+    keep: int | None = None,
+    today: date | None = None,
+    say: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Build a new version from the corpus and publish it when it is verified and not worse.
+
+    `policy` picks flat or approximate search by size and sets the recall floor (defaults when
+    omitted; the CLI passes the settings).
+
+    Raises CorpusError (with file:line) when `faqbot check` finds an error. With `gate`, the
+    dev questions are re-scored and a version that answers fewer correctly than the published
+    one is not published (the report says which questions changed) unless `force`.
+    """
+    started = time.perf_counter()
+    emit = say or (lambda line: None)
+    checked = check_corpus(corpus_dir, today)
+    for warning in checked.warnings:
+        emit(str(warning))
+    if not checked.ok:
+        raise checked.first_error()
+    articles = checked.parsed  # parsed once by the check (no errors: every article parsed)
+    load_responses(corpus_dir)  # a corpus without its approved wording must not be published
+    passages = [p for article in articles for p in chunk_article(article)]
+    alternates = collect_alternates(articles)
+    with index_lock(index_dir):
+        embed_started = time.perf_counter()
+        (vectors, embedded), (alternate_vectors, embedded_alternates) = _embed(
+            embedder,
+            [[embedding_text(p) for p in passages], [alternate_text(a) for a in alternates]],
+            index_dir,
+            use_cache,
+            quiet,
+        )
+        embed_seconds = time.perf_counter() - embed_started
+        emit(f"embedded {embedded} of {len(passages)} passages ({len(passages) - embedded} cached)")
+        if alternates:
+            emit(
+                f"embedded {embedded_alternates} of {len(alternates)} alternate questions "
+                f"({len(alternates) - embedded_alternates} cached)"
+            )
+        rules = rule_files(corpus_dir)
+        digest = corpus_hash([*article_files(corpus_dir), *(corpus_dir / name for name in rules)])
+        policy = _with_gate_questions(policy or IndexPolicy(), gate, embedder, len(passages))
+        manifest = write_version(
+            index_dir,
+            passages,
+            vectors,
+            model=embedder.model_name,
+            corpus_digest=digest,
+            policy=policy,
+            extra_files={PROVENANCE_FILE: provenance_json(articles)},
+            alternates=alternates,
+            alternate_vectors=alternate_vectors,
+            rule_files=rules,
+        )
+        folder = index_dir / VERSIONS_DIR / manifest.version
+        load_version(folder, embedder.model_name, embedder.dimension)  # verify
+        old_passages = published_passages(index_dir)
+        report = BuildReport(
+            manifest=manifest,
+            articles=len(articles),
+            folder=folder,
+            embedded=embedded,
+            embedded_alternates=embedded_alternates,
+            check=checked,
+            diff=diff_passages(old_passages or [], passages),
+            embed_seconds=embed_seconds,
+        )
+        if gate is not None and gate.questions and old_passages is not None:
+            report.gate = _run_gate(index_dir, manifest.version, gate, embedder, articles, emit)
+        if report.gate is not None and not report.gate.passed and not force:
+            shutil.rmtree(folder, ignore_errors=True)  # refused versions are not kept
+            report.published = False
+        else:
+            publish(index_dir, manifest.version)
+            if keep is not None:
+                report.pruned = prune(index_dir, keep)
+    report.seconds = time.perf_counter() - started
+    return report
