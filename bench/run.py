@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from faqbot.answering.answerer import load_state
 from faqbot.embedding.encoder import SentenceTransformerEmbedder, encoder_threads
+from faqbot.serving.state import load_state
 from faqbot.settings import DEFAULT_MODEL, Settings
 
 from . import build_throughput, http_load, index_scale, inprocess, onnx_backend

@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 
-from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.answerer import Answerer
 from faqbot.answering.retrieval import rank
 from faqbot.corpus.articles import load_articles
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
@@ -28,6 +28,7 @@ from faqbot.index.version import MANIFEST_FILE, VERSIONS_DIR, load_published, pu
 from faqbot.models import Passage
 from faqbot.publishing.build import build_index
 from faqbot.publishing.evaluation import load_questions
+from faqbot.serving.state import load_state
 from faqbot.settings import Settings
 
 from .conftest import CORPUS, DEV_QUESTIONS, FakeEmbedder, LiveServer

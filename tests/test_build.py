@@ -15,6 +15,7 @@ from faqbot.index.history import list_versions, prune, rollback
 from faqbot.index.version import VERSIONS_DIR, load_published, published_version
 from faqbot.publishing.build import GateConfig, build_index
 from faqbot.publishing.evaluation import load_questions
+from faqbot.serving.state import gate_config
 from faqbot.settings import Settings
 
 from .conftest import DEV_QUESTIONS, FakeEmbedder
@@ -125,7 +126,7 @@ def _gate(tmp_path: Path) -> GateConfig:
     settings = Settings(
         index_dir=tmp_path, answer_threshold=0.3, related_threshold=0.2, candidates=10
     )
-    return GateConfig(settings, load_questions(DEV_QUESTIONS))
+    return gate_config(settings, tmp_path, load_questions(DEV_QUESTIONS))
 
 
 def test_regression_gate_refuses_a_worse_version_and_names_the_questions(
@@ -181,7 +182,7 @@ def test_gate_is_skipped_not_fatal_when_no_thresholds_are_calibrated(
     corpus_copy: Path, tmp_path: Path
 ) -> None:
     (corpus_copy / "calibration.json").unlink()
-    gate = GateConfig(Settings(index_dir=tmp_path), load_questions(DEV_QUESTIONS))
+    gate = gate_config(Settings(index_dir=tmp_path), tmp_path, load_questions(DEV_QUESTIONS))
     said: list[str] = []
     build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=gate)
     _edit(corpus_copy, OLD, NEW)

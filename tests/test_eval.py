@@ -13,7 +13,8 @@ from faqbot.corpus.articles import load_articles
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
 from faqbot.index.version import published_version
 from faqbot.publishing.evaluation import EvalReport, load_questions
-from faqbot.publishing.regression_gate import evaluate_version, regression_gate
+from faqbot.publishing.regression_gate import regression_gate
+from faqbot.serving.state import evaluate_version, state_loader
 from faqbot.settings import Settings
 
 from .conftest import CORPUS, DEV_QUESTIONS
@@ -57,7 +58,10 @@ def test_the_gate_scores_each_dev_question_as_faqbot_eval_does(
     version = published_version(index)
     bodies = {a.id: a.body for a in load_articles(CORPUS)}
     questions = load_questions(DEV_QUESTIONS)
-    gate = regression_gate(index, version, version, real_settings, real_embedder, questions, bodies)
+    load = state_loader(real_settings, index)
+    gate = regression_gate(
+        load, version, version, real_settings.candidates, real_embedder, questions, bodies
+    )
     command = [sys.executable, "-m", "faqbot.cli", "eval", "--json"]
     command += ["--corpus", str(CORPUS), "--index", str(index), str(DEV_QUESTIONS)]
     ran = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)

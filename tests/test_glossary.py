@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.answerer import Answerer
 from faqbot.corpus.check import check_corpus
 from faqbot.corpus.glossary import GLOSSARY_FILE, Glossary, load_glossary
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
 from faqbot.errors import CorpusError
 from faqbot.models import Answer
 from faqbot.publishing.build import build_index
+from faqbot.serving.state import load_state
 from faqbot.settings import Settings
 
 GLOSSARY = Glossary([("intravenously", ["iv", "drip", "into the vein"]), ("nausea", ["queasy"])])

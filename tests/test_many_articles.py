@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.answerer import Answerer
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
 from faqbot.publishing.build import build_index
+from faqbot.serving.state import load_state
 from faqbot.settings import Settings
 
 pytestmark = pytest.mark.slow

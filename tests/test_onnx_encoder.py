@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from faqbot.answering.answerer import Answerer, load_state
-from faqbot.embedding.encoder import Embedder, SentenceTransformerEmbedder, query_embedder
+from faqbot.answering.answerer import Answerer
+from faqbot.embedding.encoder import Embedder, SentenceTransformerEmbedder
 from faqbot.embedding.onnx_encoder import (
     MIN_COSINE_TO_TORCH,
     OnnxDirError,
@@ -20,6 +20,7 @@ from faqbot.embedding.onnx_encoder import (
 )
 from faqbot.http.app import create_app
 from faqbot.publishing.evaluation import load_questions
+from faqbot.serving.state import load_state, query_embedder
 from faqbot.settings import DEFAULT_MODEL, Settings
 
 from .conftest import DEV_QUESTIONS, LiveServer

@@ -8,13 +8,14 @@ import dataclasses
 import numpy as np
 import pytest
 
-from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.answerer import Answerer
 from faqbot.answering.scope import ScopeGuard
 from faqbot.corpus.articles import load_articles
 from faqbot.corpus.chunking import chunk_article
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
-from faqbot.index.bm25 import zipf
+from faqbot.serving.state import load_state
 from faqbot.settings import Settings
+from faqbot.text.words import zipf
 
 from .conftest import CORPUS, FakeEmbedder
 

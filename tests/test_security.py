@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
 from faqbot.http.app import create_app
 from faqbot.http.guards import API_CSP, BASE_HEADERS, SecurityHeaders, request_id_from
-from faqbot.http.web import CONTENT_SECURITY_POLICY as PAGE_CSP
+from faqbot.http.guards import CONTENT_SECURITY_POLICY as PAGE_CSP
 from faqbot.settings import Settings
 
 from .conftest import FakeEmbedder, LiveServer

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.answerer import Answerer
 from faqbot.answering.spelling import SpellingRepair, one_edit_variants
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
+from faqbot.serving.state import load_state
 from faqbot.settings import Settings
 
 CORPUS_WORDS = {"ketamine", "infusion", "infusions", "nausea", "effects", "side", "depression"}

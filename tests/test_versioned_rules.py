@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.answerer import Answerer
 from faqbot.errors import IndexCorrupt, IndexMismatch
 from faqbot.index.history import rollback
 from faqbot.index.version import MANIFEST_FILE, RULE_FILES, VERSIONS_DIR, published_version
-from faqbot.publishing.build import GateConfig, build_index
+from faqbot.publishing.build import build_index
 from faqbot.publishing.evaluation import load_questions
+from faqbot.serving.state import gate_config, load_state
 from faqbot.settings import Settings
 
 from .conftest import DEV_QUESTIONS, FakeEmbedder
@@ -106,7 +107,7 @@ def test_a_version_built_without_its_rules_is_refused_with_the_fix(
 def test_removing_an_emergency_rule_refuses_to_publish_naming_the_rule_and_its_questions(
     corpus_copy: Path, tmp_path: Path
 ) -> None:
-    gate = GateConfig(_settings(tmp_path), load_questions(DEV_QUESTIONS))
+    gate = gate_config(_settings(tmp_path), tmp_path, load_questions(DEV_QUESTIONS))
     first = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=gate).manifest.version
     _remove_rule(corpus_copy, "suicidal-thoughts")
     refused = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=gate)

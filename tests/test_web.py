@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from faqbot.http.app import create_app
-from faqbot.http.web import CONTENT_SECURITY_POLICY, STATIC_DIR
+from faqbot.http.guards import CONTENT_SECURITY_POLICY
+from faqbot.http.web import STATIC_DIR
 from faqbot.settings import Settings, to_environment
 
 from .conftest import FakeEmbedder, LiveServer

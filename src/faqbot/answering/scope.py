@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from faqbot.embedding.encoder import Embedder, Vectors
-from faqbot.index.bm25 import (
+from faqbot.models import Passage
+from faqbot.text.words import (
     GENERIC_ZIPF,
     MIN_WORD,
     STOPWORDS,
@@ -45,7 +46,6 @@ from faqbot.index.bm25 import (
     words,
     zipf,
 )
-from faqbot.models import Passage
 
 COMPOUND_HEAD = 4  # "pain" may start "painkillers" ...
 COMPOUND_TAIL = 4  # ... when at least this much word follows it

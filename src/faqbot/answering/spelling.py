@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from itertools import pairwise
 
-from faqbot.index.bm25 import words, zipf
 from faqbot.models import Passage
+from faqbot.text.words import words, zipf
 
 MISSPELT_ZIPF = 1.8  # rarer than this in English (and unknown to the corpus): likely a typo
 SLIP_ZIPF = 5.0  # an everyday word ("last", "loss") is meant as typed, whatever stands beside it

@@ -13,13 +13,14 @@ from datetime import date
 from pathlib import Path
 
 from faqbot import __version__
-from faqbot.answering.answerer import Answerer, Thresholds, load_state
+from faqbot.answering.answerer import Answerer, Thresholds
 from faqbot.cli.editor import register as register_editor_commands
 from faqbot.corpus.articles import load_articles
-from faqbot.embedding.encoder import SentenceTransformerEmbedder, encoder_threads, query_embedder
+from faqbot.embedding.encoder import SentenceTransformerEmbedder, encoder_threads
 from faqbot.errors import FaqbotError
-from faqbot.http.app import create_app, to_response
+from faqbot.http.app import create_app
 from faqbot.http.guards import uvicorn_options
+from faqbot.http.schemas import to_response
 from faqbot.index.version import load_published
 from faqbot.operations.logs import log_config
 from faqbot.publishing.calibration import (
@@ -29,7 +30,7 @@ from faqbot.publishing.calibration import (
     write_calibration,
 )
 from faqbot.publishing.evaluation import EvalReport, load_questions
-from faqbot.publishing.regression_gate import evaluate_version
+from faqbot.serving.state import evaluate_version, load_state, query_embedder
 from faqbot.settings import Settings, get_settings, to_environment
 
 DEFAULT_QUESTIONS = Path("tests/data/dev_questions.jsonl")

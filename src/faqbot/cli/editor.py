@@ -16,8 +16,9 @@ from faqbot.corpus.importer import FrontMatter, import_article, is_html, read_ou
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
 from faqbot.index.ann import IndexPolicy
 from faqbot.index.history import format_diff, list_versions, rollback
-from faqbot.publishing.build import BuildReport, GateConfig, build_index
+from faqbot.publishing.build import BuildReport, build_index
 from faqbot.publishing.evaluation import load_questions
+from faqbot.serving.state import gate_config
 from faqbot.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -74,7 +75,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     questions_path: Path = args.questions or settings.dev_questions
     gate = None
     if not args.no_gate and questions_path.is_file():
-        gate = GateConfig(settings, load_questions(questions_path))
+        gate = gate_config(settings, index_dir, load_questions(questions_path))
     elif not args.no_gate and not args.quiet:
         print(f"no dev questions at {questions_path}: regression gate skipped")
     report = build_index(

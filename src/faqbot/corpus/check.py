@@ -310,7 +310,7 @@ def check_glossary_file(corpus_dir: Path, articles: Iterable[Article] | None) ->
     article (else a warning: an edit that drops a word must not stop the build; judged only
     when every article parsed, a broken article being reported on its own)."""
     from faqbot.corpus.glossary import GLOSSARY_FILE, load_glossary, unused_terms
-    from faqbot.index.bm25 import corpus_vocabulary
+    from faqbot.text.words import corpus_vocabulary
 
     path = corpus_dir / GLOSSARY_FILE
     try:

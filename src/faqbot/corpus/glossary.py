@@ -23,7 +23,7 @@ import yaml
 
 from faqbot.corpus.articles import field_line
 from faqbot.errors import CorpusError
-from faqbot.index.bm25 import words
+from faqbot.text.words import words
 
 GLOSSARY_FILE = "glossary.yaml"
 _WORD_CHAR = re.compile(r"\w")

@@ -10,15 +10,12 @@ import importlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from faqbot.errors import ModelNotFound
-
-if TYPE_CHECKING:
-    from faqbot.settings import Settings
 
 Vectors = npt.NDArray[np.float32]
 ENCODE_BATCH_SIZE = 64
@@ -116,14 +113,3 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-
-def query_embedder(settings: Settings, threads: int | None = None) -> Embedder:
-    """The encoder FAQBOT_ENCODER_BACKEND names, for answering questions. Both backends give
-    the same vectors (the ONNX export is checked against torch), so either serves an index
-    built with torch."""
-    if settings.encoder_backend == "onnx":
-        from faqbot.embedding.onnx_encoder import onnx_embedder
-
-        return onnx_embedder(settings.model, settings.onnx_dir_path(), threads)
-    return SentenceTransformerEmbedder(settings.model, threads=threads)

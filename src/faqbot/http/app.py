@@ -1,4 +1,4 @@
-"""The HTTP API: FastAPI app factory, request/response models and one error shape.
+"""The HTTP API: the FastAPI app factory, `POST /ask`, `GET /healthz` and the error handlers.
 
 Heavy objects (model, index) are loaded in the lifespan and hung on app.state; nothing heavy
 happens at import. Every error is JSON `{"error": {"code", "message"}}` with a 4xx/503 status.
@@ -15,15 +15,16 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from faqbot import __version__
-from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.answerer import Answerer
 from faqbot.embedding.batching import BatchingEmbedder
-from faqbot.embedding.encoder import Embedder, encoder_threads, limit_native_threads, query_embedder
+from faqbot.embedding.encoder import Embedder, encoder_threads, limit_native_threads
 from faqbot.embedding.query_cache import with_query_cache
 from faqbot.errors import FaqbotError
+from faqbot.http.deps import get_answerer, get_app_settings
+from faqbot.http.errors import ApiProblem, error_response, error_responses
 from faqbot.http.guards import BASE_HEADERS, install_guards, request_id_from
 from faqbot.http.operations import (
     after_answer,
@@ -33,92 +34,19 @@ from faqbot.http.operations import (
     on_shutdown,
 )
 from faqbot.http.rate_limit import LIMITED_PATHS
+from faqbot.http.schemas import AskRequest, AskResponse, HealthResponse, to_response
+from faqbot.http.web import install_web
 from faqbot.index.provenance import stale_articles
 from faqbot.index.version import VERSIONS_DIR
-from faqbot.models import Answer, Status
 from faqbot.serving.fleet import WorkerBoard
 from faqbot.serving.reload import Reloader
 from faqbot.serving.reload import router as reload_router
+from faqbot.serving.state import load_state, query_embedder
 from faqbot.settings import Settings, get_settings
 from faqbot.text.normalize import normalize_question, visible_char_pattern
 
 log = logging.getLogger("faqbot.api")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-
-
-class AskRequest(BaseModel):
-    """A visitor's question."""
-
-    question: str = Field(..., description="The question, up to the configured length.")
-
-
-class PassageOut(BaseModel):
-    """One approved passage, verbatim, with where it comes from."""
-
-    id: str
-    text: str
-    article_id: str
-    article_title: str
-    section: str
-    url: str
-    score: float
-    version: str
-    approved_on: str
-
-
-class RelatedOut(BaseModel):
-    """A section that nearly matched: offered as a link, without its text."""
-
-    article_title: str
-    section: str
-    url: str
-
-
-class AskResponse(BaseModel):
-    """The outcome, the approved message for it, and verbatim passages when answered."""
-
-    status: Status
-    message: str
-    passages: list[PassageOut]
-    related: list[RelatedOut]
-    index_version: str
-    answer_id: str | None = Field(
-        None, description="Send with POST /feedback to rate this answer (null: feedback is off)."
-    )
-
-
-class HealthResponse(BaseModel):
-    status: str
-    index_version: str
-    faqbot_version: str
-    stale_articles: list[str] = Field(
-        default_factory=list, description="Articles of this version past their review_by date."
-    )
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody
-
-
-class ApiProblem(Exception):
-    """A request faqbot refuses, with the status and a message for a person."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
-    )
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
@@ -135,34 +63,6 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
     return 422, "invalid_request", 'Send a JSON object like {"question": "How long is a session?"}.'
 
 
-ERROR_DESCRIPTIONS = {
-    400: "Malformed JSON or a body that is not UTF-8",
-    404: "No such path",
-    405: "Method not allowed on this path",
-    413: "Request body over FAQBOT_MAX_BODY_BYTES",
-    415: "Body is not sent as application/json",
-    422: "Missing, empty, too long or wrongly typed field",
-    429: "Rate limited; see the Retry-After header",
-    503: "The model or index is not loaded",
-}
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI declarations of the error statuses an operation can answer, in the one shape."""
-    declared: dict[int | str, dict[str, Any]] = {}
-    for status in statuses:
-        entry: dict[str, Any] = {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[status]}
-        if status == 429:
-            entry["headers"] = {
-                "Retry-After": {
-                    "description": "Seconds to wait before asking again.",
-                    "schema": {"type": "integer"},
-                }
-            }
-        declared[status] = entry
-    return declared
-
-
 def is_valid_text(text: str) -> bool:
     """False for strings holding lone surrogates (JSON escapes allow them; Unicode text does not)."""
     try:
@@ -170,48 +70,6 @@ def is_valid_text(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def to_response(answer: Answer) -> AskResponse:
-    return AskResponse(
-        status=answer.status,
-        message=answer.message,
-        passages=[
-            PassageOut(
-                id=h.passage.id,
-                text=h.passage.text,
-                article_id=h.passage.article_id,
-                article_title=h.passage.article_title,
-                section=h.passage.section,
-                url=h.passage.url,
-                score=round(h.score, 4),
-                version=h.passage.version,
-                approved_on=h.passage.approved_on,
-            )
-            for h in answer.hits
-        ],
-        related=[
-            RelatedOut(article_title=p.article_title, section=p.section, url=p.url)
-            for p in answer.related
-        ],
-        index_version=answer.index_version,
-    )
-
-
-def get_answerer(request: Request) -> Answerer:
-    """The loaded answerer, or 503 while the model/index is not (yet) loaded."""
-    answerer: Answerer | None = getattr(request.app.state, "answerer", None)
-    if answerer is None:
-        # The reason (file paths) goes to the log at load time, not to the public.
-        raise ApiProblem(
-            503, "not_ready", "faqbot is not ready to answer yet; please try again shortly."
-        )
-    return answerer
-
-
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
@@ -268,7 +126,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     install_guards(app, settings)  # before the request log, so it logs what the guards refuse
     _install_request_log(app, settings)
     install_operations(app, settings)
-    from faqbot.http.web import install_web  # web builds on this module's models: import late
 
     install_web(app, settings)
 

@@ -1,5 +1,5 @@
 """The web face of faqbot: the embeddable widget, the demo page, the staff lookup and its
-`GET /search`, plus CORS for sites that embed the widget from another origin.
+`GET /search` (CORS for sites that embed the widget lives in cors.py).
 
 `install_web(app, settings)` wires all of it into the app that api.create_app builds. The
 static files live in `faqbot/http/static/` and need no build step.
@@ -12,30 +12,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
-from starlette.datastructures import Headers
-from starlette.responses import Response
 
 from faqbot.answering.answerer import Answerer, ServingState
-from faqbot.http.app import ApiProblem, PassageOut, error_responses, get_answerer, get_app_settings
-from faqbot.http.guards import json_error
-from faqbot.models import Hit
+from faqbot.http.deps import get_answerer, get_app_settings
+from faqbot.http.errors import ApiProblem, error_responses
+from faqbot.http.guards import CONTENT_SECURITY_POLICY
+from faqbot.http.schemas import PassageOut, passage_out
 from faqbot.settings import Settings
 from faqbot.text.normalize import normalize_question, visible_char_pattern
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-# The one Content-Security-Policy for faqbot's own HTML pages (/, /staff). Kept here so that
-# other headers code (issue 7) reuses it instead of writing a second, diverging copy. Styles
-# and scripts come only from our own files; the widget styles itself through a constructed
-# stylesheet (adoptedStyleSheets), which needs no 'unsafe-inline'.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 HTML_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"}
 
 # The widget is fetched by other sites' pages: a short cache so a fix reaches them within
@@ -115,21 +105,6 @@ def _articles(state: ServingState) -> list[ArticleOut]:
     return [ArticleOut(id=i, title=t) for i, t in seen.items()]
 
 
-def _passage_out(hit: Hit) -> PassageOut:
-    p = hit.passage
-    return PassageOut(
-        id=p.id,
-        text=p.text,
-        article_id=p.article_id,
-        article_title=p.article_title,
-        section=p.section,
-        url=p.url,
-        score=round(hit.score, 4),
-        version=p.version,
-        approved_on=p.approved_on,
-    )
-
-
 @router.get(
     "/search",
     response_model=SearchResponse,
@@ -169,7 +144,7 @@ def search(
     if article is not None:
         hits = [h for h in hits if h.passage.article_id == article]
     return SearchResponse(
-        results=[_passage_out(h) for h in hits[:limit]],
+        results=[passage_out(h) for h in hits[:limit]],
         articles=articles,
         index_version=state.version,
     )
@@ -240,73 +215,3 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(router)
     _complete_search_schema(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-
-# Echoed request values (a refused method) are cut to this length in error messages.
-_ECHO_MAX = 40
-
-
-class JsonErrorCORSMiddleware(CORSMiddleware):
-    """Starlette's CORS, unchanged in what it allows and which headers it sends; only a refused
-    preflight answers in faqbot's one error shape instead of Starlette's text/plain
-    "Disallowed CORS ...", with a message that says what to change."""
-
-    def preflight_response(self, request_headers: Headers) -> Response:
-        response = super().preflight_response(request_headers=request_headers)
-        if response.status_code < 400:
-            return response
-        code, message = self._refusal(request_headers)
-        # Keep Starlette's CORS headers (Vary, Allow-Methods, ...), not its body's length/type.
-        headers = {
-            name: value
-            for name, value in response.headers.items()
-            if name not in ("content-length", "content-type")
-        }
-        return json_error(response.status_code, code, message, headers)
-
-    def _refusal(self, request_headers: Headers) -> tuple[str, str]:
-        """Why Starlette refused the preflight, for a person; the origin comes first, since
-        nothing else matters for a site that may not call faqbot at all."""
-        if not self.is_allowed_origin(origin=request_headers["origin"]):
-            return (
-                "cors_origin_not_allowed",
-                "This site may not call faqbot from the browser: its origin is not listed in "
-                "the FAQBOT_ALLOWED_ORIGINS setting of the faqbot server.",
-            )
-        method = request_headers["access-control-request-method"]
-        if method not in self.allow_methods:
-            allowed = ", ".join(self.allow_methods)
-            return (
-                "cors_method_not_allowed",
-                f"Other sites may only use {allowed} with faqbot, not {method[:_ECHO_MAX]!r}.",
-            )
-        requested = request_headers.get("access-control-request-headers")
-        if requested is not None and any(
-            h.strip().lower() not in self.allow_headers for h in requested.split(",")
-        ):
-            allowed = ", ".join(self.allow_headers)
-            return (
-                "cors_headers_not_allowed",
-                f"Other sites may only send these request headers to faqbot: {allowed}.",
-            )
-        return (
-            "cors_preflight_refused",
-            "faqbot refused this cross-origin request's preflight check.",
-        )
-
-
-def add_cors(app: FastAPI, settings: Settings) -> None:
-    """CORS for the sites in FAQBOT_ALLOWED_ORIGINS: they may POST questions (and read
-    /search); never with credentials. security.install_guards calls this at its place in the
-    middleware order, inside the security headers (so preflights, which CORSMiddleware answers
-    itself, carry them too) and outside the guards (so an allowed site can read a 413/415/429).
-    A refused preflight is a JSON error like every other (JsonErrorCORSMiddleware)."""
-    if settings.allowed_origins:
-        app.add_middleware(
-            JsonErrorCORSMiddleware,
-            allow_origins=settings.allowed_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type"],
-            allow_credentials=False,
-            max_age=600,
-        )

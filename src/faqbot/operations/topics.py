@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from faqbot.embedding.encoder import Embedder
-from faqbot.index.bm25 import STOPWORDS
 from faqbot.operations.unanswered import PLACEHOLDER
+from faqbot.text.words import STOPWORDS
 
 # Average cosine distance under which groups merge. With MiniLM, questions on one subject
 # (parking; insurance) sit at 0.43–0.8 similarity and different subjects at 0.02–0.25, so an

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from faqbot.index.bm25 import STOPWORDS
 from faqbot.operations.feedback import SqliteStore, today
+from faqbot.text.words import STOPWORDS
 
 URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

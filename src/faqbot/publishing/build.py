@@ -37,15 +37,17 @@ from faqbot.index.version import (
 )
 from faqbot.models import Article
 from faqbot.publishing.evaluation import EvalQuestion
-from faqbot.publishing.regression_gate import GateResult, regression_gate
-from faqbot.settings import Settings
+from faqbot.publishing.regression_gate import GateResult, StateLoader, regression_gate
 
 
 @dataclass(frozen=True)
 class GateConfig:
-    """What the regression gate needs: settings (thresholds, candidates) and dev questions."""
+    """What the regression gate needs: how a version is loaded as served (serving's load_state
+    for the index folder being built), how many candidates are ranked, and the dev questions.
+    `serving.state.gate_config` makes one from the settings."""
 
-    settings: Settings
+    load: StateLoader
+    candidates: int
     questions: Sequence[EvalQuestion]
 
 
@@ -129,7 +131,7 @@ def _run_gate(
     bodies = {a.id: a.body for a in articles}
     try:
         return regression_gate(
-            index_dir, version, published, gate.settings, embedder, gate.questions, bodies
+            gate.load, version, published, gate.candidates, embedder, gate.questions, bodies
         )
     except CalibrationError as exc:  # no thresholds yet: nothing to score against
         emit(f"regression gate skipped: {exc}")

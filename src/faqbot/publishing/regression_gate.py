@@ -1,5 +1,5 @@
 """The regression gate: a new index version is scored on the dev questions beside the published
-one, each exactly as it would be served (`answer.load_state`: its own rules, wording,
+one, each exactly as it would be served (`serving.state.load_state`, passed in: its own rules, wording,
 thresholds and every served stage), and is not published when it answers fewer of them
 correctly or weakens an emergency rule, unless the editor insists (`faqbot build --force`).
 
@@ -9,18 +9,16 @@ is reported with where it lives and what answers it now, and left out of both sc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from faqbot.answering.answerer import Answerer, load_state
+from faqbot.answering.answerer import Answerer, ServingState
 from faqbot.corpus.safety_rules import SafetyRules, WeakenedRule, weakened_emergency_rules
 from faqbot.embedding.encoder import Embedder, Vectors
 from faqbot.models import Passage
 from faqbot.publishing.evaluation import EvalQuestion, EvalReport, EvalResult, evaluate, is_stale
-from faqbot.settings import Settings
 from faqbot.text.normalize import normalize_question
 
 
@@ -41,17 +39,9 @@ class _MemoEmbedder:
         return np.stack([self._memo[t] for t in texts]).astype(np.float32)
 
 
-def evaluate_version(
-    settings: Settings,
-    index_dir: Path,
-    embedder: Embedder,
-    questions: Sequence[EvalQuestion],
-    bodies: Mapping[str, str],
-    version: str | None = None,
-) -> EvalReport:
-    """Score a version as served: what `faqbot eval` and the gate both run."""
-    state = load_state(settings, index_dir, embedder, version=version)
-    return evaluate(Answerer(embedder, state, settings.candidates).ask, questions, bodies)
+# Loads a version (None: the published one) as served, with the given embedder: the serving
+# layer's load_state, passed in so this layer need not import it.
+StateLoader = Callable[[Embedder, str | None], ServingState]
 
 
 @dataclass(frozen=True)
@@ -194,10 +184,10 @@ def _rule_losses(
 
 
 def regression_gate(
-    index_dir: Path,
+    load: StateLoader,
     new_version: str,
     published_version: str,
-    settings: Settings,
+    candidates: int,
     embedder: Embedder,
     questions: Sequence[EvalQuestion],
     bodies: Mapping[str, str],
@@ -208,12 +198,12 @@ def regression_gate(
     slice of, and where a stale question's wording is looked for.
     """
     memo = _MemoEmbedder(embedder, [normalize_question(q.question) for q in questions])
-    old_state = load_state(settings, index_dir, memo, version=published_version)
-    new_state = load_state(settings, index_dir, memo, version=new_version)
+    old_state = load(memo, published_version)
+    new_state = load(memo, new_version)
     stale = [q for q in questions if is_stale(q, bodies)]
     scored = [q for q in questions if not is_stale(q, bodies)]
-    old_answerer = Answerer(memo, old_state, settings.candidates)
-    new_answerer = Answerer(memo, new_state, settings.candidates)
+    old_answerer = Answerer(memo, old_state, candidates)
+    new_answerer = Answerer(memo, new_state, candidates)
     before = evaluate(old_answerer.ask, scored, bodies)
     after = evaluate(new_answerer.ask, scored, bodies)
     changes = tuple(

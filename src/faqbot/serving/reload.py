@@ -43,7 +43,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
-from faqbot.answering.answerer import Answerer, ServingState, load_state
+from faqbot.answering.answerer import Answerer, ServingState
 from faqbot.embedding.encoder import Embedder
 from faqbot.errors import FaqbotError
 from faqbot.index.version import POINTER_FILE, VERSIONS_DIR
@@ -56,6 +56,7 @@ from faqbot.serving.fleet import (
     WorkerStatus,
     WorkersUnreachable,
 )
+from faqbot.serving.state import load_state
 from faqbot.settings import Settings
 
 log = logging.getLogger("faqbot.reload")

@@ -1,0 +1,165 @@
+"""Making what answers questions from a version on disk and the settings: the one place the
+served stages are switched on, so `faqbot serve`, reload, `ask`, `eval`, `calibrate` and the
+regression gate all answer alike. answering/ stays pure: it gets the result as data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from faqbot.answering.answerer import (
+    CALIBRATION_FILE,
+    SAFETY_FILE,
+    Answerer,
+    Policy,
+    ServingState,
+    Thresholds,
+)
+from faqbot.answering.retrieval import FusionConfig
+from faqbot.answering.scope import ScopeGuard
+from faqbot.answering.spelling import SpellingRepair
+from faqbot.corpus.articles import load_responses
+from faqbot.corpus.glossary import Glossary, load_glossary
+from faqbot.corpus.safety_rules import load_safety_rules
+from faqbot.embedding.encoder import Embedder, SentenceTransformerEmbedder
+from faqbot.embedding.onnx_encoder import onnx_embedder
+from faqbot.errors import CalibrationError
+from faqbot.index.alternates import AlternateMatch
+from faqbot.index.version import load_version, rules_folder, version_folder
+from faqbot.publishing.build import GateConfig
+from faqbot.publishing.evaluation import EvalQuestion, EvalReport, evaluate
+from faqbot.publishing.regression_gate import StateLoader
+from faqbot.settings import Settings
+
+
+def read_thresholds(settings: Settings, folder: Path) -> Thresholds:
+    """Thresholds from settings when set, else from the calibration.json in `folder` (a
+    version's copy when serving)."""
+    path = folder / CALIBRATION_FILE
+    stored: dict[str, float] = {}
+    if path.is_file():
+        try:
+            calibration = json.loads(path.read_text(encoding="utf-8"))
+            stored = calibration["thresholds"]
+        except (ValueError, KeyError) as exc:
+            raise CalibrationError(
+                f"{path} is unreadable ({exc}): run `faqbot calibrate`, then `faqbot build`"
+            ) from exc
+        if calibration.get("model") != settings.model and settings.answer_threshold is None:
+            raise CalibrationError(
+                f"{path} was calibrated for model {calibration.get('model')!r}, not "
+                f"{settings.model!r}: run `faqbot calibrate`, then `faqbot build`"
+            )
+    answer = (
+        settings.answer_threshold if settings.answer_threshold is not None else stored.get("answer")
+    )
+    related = (
+        settings.related_threshold
+        if settings.related_threshold is not None
+        else stored.get("related")
+    )
+    if answer is None or related is None:
+        raise CalibrationError(
+            f"no thresholds in {path}: run `faqbot calibrate` (writes {CALIBRATION_FILE} in the "
+            "corpus folder), then `faqbot build`; or set FAQBOT_ANSWER_THRESHOLD and "
+            "FAQBOT_RELATED_THRESHOLD"
+        )
+    return Thresholds(answer=float(answer), related=min(float(related), float(answer)))
+
+
+def fusion_config(settings: Settings) -> FusionConfig:
+    """How hits are scored: the fusion, and whether alternate questions take part."""
+    alternates = (
+        AlternateMatch(settings.alternate_min_similarity, settings.alternate_min_margin)
+        if settings.alternate_questions
+        else None
+    )
+    return FusionConfig(settings.fusion, settings.lexical_weight, settings.rrf_k, alternates)
+
+
+def load_state(
+    settings: Settings,
+    index_dir: Path,
+    embedder: Embedder,
+    thresholds: Thresholds | None = None,
+    *,
+    version: str | None = None,
+) -> ServingState:
+    """The one way to make what answers questions: a version (the published one unless named)
+    with the rules and wording it was built with, and every stage the settings switch on.
+
+    `faqbot serve`, reload, `ask`, `eval`, `calibrate` and the regression gate all call this,
+    so the gate scores exactly what visitors would get.
+    """
+    folder = version_folder(index_dir, version)
+    index = load_version(folder, embedder.model_name, embedder.dimension)
+    rules = rules_folder(folder)
+    policy = Policy(
+        thresholds=thresholds or read_thresholds(settings, rules),
+        safety=load_safety_rules(rules / SAFETY_FILE),
+        max_passages=settings.max_passages,
+        margin=settings.answer_margin,
+    )
+    corpus_text = "\n".join(f"{p.section}\n{p.text}" for p in index.passages)
+    glossary = load_glossary(rules).outside(corpus_text) if settings.glossary else Glossary()
+    scope = (
+        ScopeGuard.from_passages(
+            index.passages,
+            embedder,
+            settings.scope_limit,
+            settings.scope_override,
+            settings.scope_min_centrality,
+            glossary.visitor_words,
+        )
+        if settings.scope_limit is not None
+        else None
+    )
+    return ServingState(
+        index=index,
+        responses=load_responses(rules),
+        policy=policy,
+        fusion=fusion_config(settings),
+        scope=scope,
+        spelling=SpellingRepair.from_passages(index.passages) if settings.spelling_repair else None,
+        bridge_min_similarity=settings.bridge_min_similarity,
+        glossary=glossary,
+    )
+
+
+def state_loader(settings: Settings, index_dir: Path) -> StateLoader:
+    """load_state for one index folder, as the regression gate takes it."""
+
+    def load(embedder: Embedder, version: str | None) -> ServingState:
+        return load_state(settings, index_dir, embedder, version=version)
+
+    return load
+
+
+def gate_config(
+    settings: Settings, index_dir: Path, questions: Sequence[EvalQuestion]
+) -> GateConfig:
+    """The regression gate for builds into `index_dir`, scoring versions as they are served."""
+    return GateConfig(state_loader(settings, index_dir), settings.candidates, questions)
+
+
+def evaluate_version(
+    settings: Settings,
+    index_dir: Path,
+    embedder: Embedder,
+    questions: Sequence[EvalQuestion],
+    bodies: Mapping[str, str],
+    version: str | None = None,
+) -> EvalReport:
+    """Score a version as served: what `faqbot eval` runs, and the gate through load_state."""
+    state = load_state(settings, index_dir, embedder, version=version)
+    return evaluate(Answerer(embedder, state, settings.candidates).ask, questions, bodies)
+
+
+def query_embedder(settings: Settings, threads: int | None = None) -> Embedder:
+    """The encoder FAQBOT_ENCODER_BACKEND names, for answering questions. Both backends give
+    the same vectors (the ONNX export is checked against torch), so either serves an index
+    built with torch."""
+    if settings.encoder_backend == "onnx":
+        return onnx_embedder(settings.model, settings.onnx_dir_path(), threads)
+    return SentenceTransformerEmbedder(settings.model, threads=threads)
