@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from faqbot.embedding.encoder import Embedder, Vectors
+from faqbot.files import replacing
 
 log = logging.getLogger("faqbot.embedding_cache")
 
@@ -110,18 +109,10 @@ class EmbeddingCache:
             else np.zeros((0, self.dimension), dtype=np.float32)
         )
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.stem}-", suffix=".npz", dir=self.path.parent
-        )
-        try:
-            with os.fdopen(fd, "wb") as out:
-                np.savez(
-                    out,
-                    keys=np.array(keys, dtype="U64"),
-                    vectors=matrix.astype(np.float32),
-                    model=np.array(self.model),
-                )
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replacing(self.path, suffix=".npz") as tmp:
+            np.savez(
+                tmp,
+                keys=np.array(keys, dtype="U64"),
+                vectors=matrix.astype(np.float32),
+                model=np.array(self.model),
+            )

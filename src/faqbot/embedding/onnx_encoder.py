@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import tempfile
 import time
@@ -34,6 +33,7 @@ from faqbot.embedding.encoder import (
     resolve_model_path,
 )
 from faqbot.errors import FaqbotError
+from faqbot.files import replacing
 
 log = logging.getLogger("faqbot.onnx_encoder")
 
@@ -179,12 +179,10 @@ def min_cosine(vectors: Vectors, reference: Vectors) -> float:
 
 def _verified_export(model: str, target: Path) -> None:
     """Export to a temporary file beside `target`, check it against torch, then move it in."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
-        started = time.perf_counter()
-        export(model, Path(temporary))
-        onnx_vectors = OnnxEmbedder(Path(temporary), model).encode(VERIFY_SENTENCES)
+    started = time.perf_counter()
+    with replacing(target) as temporary:
+        export(model, temporary)
+        onnx_vectors = OnnxEmbedder(temporary, model).encode(VERIFY_SENTENCES)
         torch_vectors = SentenceTransformerEmbedder(model).encode(VERIFY_SENTENCES)
         agreement = min_cosine(onnx_vectors, torch_vectors)
         if agreement < MIN_COSINE_TO_TORCH:
@@ -192,15 +190,12 @@ def _verified_export(model: str, target: Path) -> None:
                 f"the ONNX export of {model!r} differs from torch (min cosine {agreement:.5f} "
                 f"< {MIN_COSINE_TO_TORCH}): use FAQBOT_ENCODER_BACKEND=torch"
             )
-        os.replace(temporary, target)
-        log.info(
-            "exported ONNX encoder %s in %.1f s (min cosine to torch %.5f)",
-            target,
-            time.perf_counter() - started,
-            agreement,
-        )
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    log.info(
+        "exported ONNX encoder %s in %.1f s (min cosine to torch %.5f)",
+        target,
+        time.perf_counter() - started,
+        agreement,
+    )
 
 
 def _writable_dir(onnx_dir: Path) -> Path:

@@ -23,6 +23,7 @@ from faqbot.embedding.batching import BatchingEmbedder
 from faqbot.embedding.encoder import Embedder, encoder_threads, limit_native_threads
 from faqbot.embedding.query_cache import with_query_cache
 from faqbot.errors import FaqbotError
+from faqbot.http.admin import router as reload_router
 from faqbot.http.deps import get_answerer, get_app_settings
 from faqbot.http.errors import ApiProblem, error_response, error_responses
 from faqbot.http.guards import BASE_HEADERS, install_guards, request_id_from
@@ -40,7 +41,6 @@ from faqbot.index.provenance import stale_articles
 from faqbot.index.version import VERSIONS_DIR
 from faqbot.serving.fleet import WorkerBoard
 from faqbot.serving.reload import Reloader
-from faqbot.serving.reload import router as reload_router
 from faqbot.serving.state import load_state, query_embedder
 from faqbot.settings import Settings, get_settings
 from faqbot.text.normalize import normalize_question, visible_char_pattern

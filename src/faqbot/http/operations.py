@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool
 
+from faqbot.http.errors import error_response
 from faqbot.http.rate_limit import LIMITED_PATHS
 from faqbot.models import Answer
 from faqbot.operations import metrics
@@ -167,10 +168,6 @@ def on_request(
     log.info("request", extra={"fields": fields})
 
 
-def _refused(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
 def _operations(request: Request) -> Operations:
     return ops_of(request.app)
 
@@ -191,17 +188,17 @@ def feedback(
 ) -> FeedbackOut | JSONResponse:
     """Record Yes/No for the passages shown in one answer (never the question)."""
     if not ops.settings.feedback:
-        return _refused(404, "feedback_off", "Feedback is switched off on this server.")
+        return error_response(404, "feedback_off", "Feedback is switched off on this server.")
     try:
         store = ops.feedback_store()
         assert store is not None
         store.vote(body.answer_id, body.helpful)
     except (sqlite3.Error, OSError) as exc:
         log.error("feedback database unavailable: %s", type(exc).__name__)
-        return _refused(503, "feedback_unavailable", "Feedback cannot be recorded right now.")
+        return error_response(503, "feedback_unavailable", "Feedback cannot be recorded right now.")
     except FeedbackRefused as exc:
         status = 409 if exc.code == "duplicate_feedback" else 404
-        return _refused(status, exc.code, exc.message)
+        return error_response(status, exc.code, exc.message)
     if ops.settings.metrics:
         metrics.record_feedback(body.helpful)
     return FeedbackOut(status="recorded")

@@ -16,8 +16,9 @@ from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from faqbot.http.errors import error_response
 
 LIMITED_PATHS = frozenset({"/ask", "/search"})
 UNCOUNTED_METHODS = frozenset({"OPTIONS", "HEAD"})  # CORS preflights are not questions
@@ -63,16 +64,11 @@ class RateLimit:
             if not self.limiter.hit(self.item, *key):
                 reset_at, _ = self.limiter.get_window_stats(self.item, *key)
                 wait = max(1, math.ceil(reset_at - time.time()))
-                response = JSONResponse(
-                    {
-                        "error": {
-                            "code": "rate_limited",
-                            "message": f"Too many requests from your address; please try "
-                            f"again in {wait} seconds.",
-                        }
-                    },
-                    status_code=429,
-                    headers={"Retry-After": str(wait)},
+                response = error_response(
+                    429,
+                    "rate_limited",
+                    f"Too many requests from your address; please try again in {wait} seconds.",
+                    {"Retry-After": str(wait)},
                 )
                 await response(scope, receive, send)
                 return
