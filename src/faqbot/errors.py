@@ -1,14 +1,21 @@
 """One exception tree for faqbot.
 
 FaqbotError
-├── CorpusError        a corpus file is wrong; carries the file and line
-├── ModelNotFound      the embedding model package is not installed
-├── IndexError_        (base for index problems)
-│   ├── IndexNotFound  nothing is built/published yet
-│   ├── IndexMismatch  built for another model or dimension
-│   ├── IndexCorrupt   a file is missing, truncated or inconsistent
+├── CorpusError          a corpus file is wrong; carries the file and line
+│   └── (corpus.importer.ImportProblem is a FaqbotError: a source cannot be imported losslessly)
+├── SafetyRulesError     safety.yaml is missing or malformed (corpus.safety_rules)
+├── ModelNotFound        the embedding model package is not installed
+├── OnnxDirError, OnnxExportError   the ONNX encoder cannot be stored or matches torch badly
+├── IndexProblem         (base for index problems)
+│   ├── IndexNotFound    nothing is built/published yet
+│   ├── IndexMismatch    built for another model or dimension, or without versioned rules
+│   ├── IndexCorrupt     a file is missing, truncated, changed or inconsistent
 │   └── IndexRecallTooLow  an approximate index misses too many exact neighbours
-└── CalibrationError   thresholds cannot be chosen or read
+├── BuildInProgress      another build or rollback holds the index folder (index.history)
+├── CalibrationError     thresholds cannot be chosen or read
+├── WorkersUnreachable   the other workers cannot be asked to reload (serving.fleet)
+├── FeedbackRefused      a vote for an unknown or expired answer (operations.feedback)
+└── ApiProblem           a request refused with a status and a message (http.errors)
 
 The API maps these to 4xx/503 in one handler; the CLI to a one-line message and exit 1.
 """

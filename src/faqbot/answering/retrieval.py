@@ -39,7 +39,7 @@ class FusionConfig:
     """How the two rankings are combined."""
 
     method: Fusion = "mix"
-    lexical_weight: float = 0.3
+    lexical_weight: float = 0.5  # FAQBOT_LEXICAL_WEIGHT's default; serving passes the setting
     rrf_k: int = 60
     alternates: AlternateMatch | None = None  # None: editors' alternate questions are not used
 

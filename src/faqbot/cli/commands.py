@@ -33,7 +33,6 @@ from faqbot.publishing.evaluation import EvalReport, load_questions
 from faqbot.serving.state import evaluate_version, load_state, query_embedder
 from faqbot.settings import Settings, get_settings, to_environment
 
-DEFAULT_QUESTIONS = Path("tests/data/dev_questions.jsonl")
 # Calibration looks at raw scores, so it loads the index with thresholds nobody can pass.
 UNREACHABLE = Thresholds(answer=float("inf"), related=float("inf"))
 
@@ -160,12 +159,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     corpus_dir, _ = _paths(args, settings)
-    questions = load_questions(args.questions)
+    questions_path: Path = args.questions or settings.dev_questions
+    questions = load_questions(questions_path)
     observations = observe(_answerer(args, settings, UNREACHABLE), questions)
     thresholds = choose_thresholds(observations)
     figures = band_figures(observations, thresholds)
     path = write_calibration(
-        corpus_dir, settings.model, thresholds, figures, str(args.questions), len(observations)
+        corpus_dir, settings.model, thresholds, figures, str(questions_path), len(observations)
     )
     print(f"answer threshold {thresholds.answer:.4f}, related threshold {thresholds.related:.4f}")
     for band, f in figures.items():
@@ -192,7 +192,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     corpus_dir, index_dir = _paths(args, settings)
     embedder = query_embedder(settings.model_copy(update={"index_dir": index_dir}))
     bodies = {a.id: a.body for a in load_articles(corpus_dir)}
-    report = evaluate_version(settings, index_dir, embedder, load_questions(args.questions), bodies)
+    report = evaluate_version(
+        settings,
+        index_dir,
+        embedder,
+        load_questions(args.questions or settings.dev_questions),
+        bodies,
+    )
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
@@ -284,8 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
         "questions",
         nargs="?",
         type=Path,
-        default=DEFAULT_QUESTIONS,
-        help="JSONL in the dev-set format",
+        default=None,
+        help="JSONL in the dev-set format (default: FAQBOT_DEV_QUESTIONS)",
     )
     ev = command(
         "eval", "Score labelled questions: accuracy per kind, non-verbatim count.", cmd_eval
@@ -294,8 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
         "questions",
         nargs="?",
         type=Path,
-        default=DEFAULT_QUESTIONS,
-        help="JSONL in the dev-set format",
+        default=None,
+        help="JSONL in the dev-set format (default: FAQBOT_DEV_QUESTIONS)",
     )
     ev.add_argument("--min", type=float, help="exit non-zero when overall accuracy is below this")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
+from faqbot.errors import FaqbotError
+
 
 class ErrorBody(BaseModel):
     code: str
@@ -18,7 +20,7 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class ApiProblem(Exception):
+class ApiProblem(FaqbotError):
     """A request faqbot refuses, with the status and a message for a person."""
 
     def __init__(self, status: int, code: str, message: str) -> None:

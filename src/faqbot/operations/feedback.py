@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from faqbot.errors import FaqbotError
+
 BUSY_TIMEOUT_MS = 15_000
 PRUNE_EVERY = 256  # issues between two clean-ups of expired answer_ids
 
@@ -53,7 +55,7 @@ CREATE TABLE IF NOT EXISTS passage_votes (
 """
 
 
-class FeedbackRefused(Exception):
+class FeedbackRefused(FaqbotError):
     """A vote that cannot be recorded; `code` says why."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -51,10 +51,6 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def formatter_for(fmt: str) -> logging.Formatter:
-    return JsonFormatter() if fmt == "json" else TextFormatter()
-
-
 def log_config(fmt: str, level: str = "INFO") -> dict[str, Any]:
     """A logging.config dict for uvicorn's `log_config=`: applied in every worker process.
 

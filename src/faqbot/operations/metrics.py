@@ -4,8 +4,8 @@ Several worker processes: when PROMETHEUS_MULTIPROC_DIR is set before this modul
 (`faqbot serve --workers N` sets it), every process writes its values to files there and /metrics
 adds them up with prometheus-client's MultiProcessCollector, whichever worker answers.
 
-Others call the small functions here: `record_reload(ok)` (hot reload), `record_rate_limited(path)`
-(rate limiting; 429 responses are also counted by the request middleware), `set_index(...)`.
+Others call the small functions here: `record_reload(ok)` (hot reload), `set_index(...)`; 429
+responses are counted by the request middleware.
 """
 
 from __future__ import annotations
@@ -132,11 +132,6 @@ def set_index(version: str, passages: int) -> None:
 def record_reload(ok: bool) -> None:
     """A reload was attempted: `ok` when the new version is now served, else refused."""
     RELOADS.labels("ok" if ok else "refused").inc()
-
-
-def record_rate_limited(path: str) -> None:
-    """For a rate limiter whose 429 responses do not pass through the request middleware."""
-    RATE_LIMITED.labels(path).inc()
 
 
 def record_feedback(helpful: bool) -> None:
