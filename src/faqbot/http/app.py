@@ -36,6 +36,7 @@ from faqbot.http.operations import (
 )
 from faqbot.http.rate_limit import LIMITED_PATHS
 from faqbot.http.schemas import AskRequest, AskResponse, HealthResponse, to_response
+from faqbot.http.validation import validated_text
 from faqbot.http.web import install_web
 from faqbot.index.provenance import stale_articles
 from faqbot.index.version import VERSIONS_DIR
@@ -43,7 +44,7 @@ from faqbot.serving.fleet import WorkerBoard
 from faqbot.serving.reload import Reloader
 from faqbot.serving.state import load_state, query_embedder
 from faqbot.settings import Settings, get_settings
-from faqbot.text.normalize import normalize_question, visible_char_pattern
+from faqbot.text.normalize import visible_char_pattern
 
 log = logging.getLogger("faqbot.api")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -61,15 +62,6 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
             return 422, "missing_question", 'The JSON body needs a "question" field.'
         return 422, "invalid_question", 'The "question" field must be a string of text.'
     return 422, "invalid_request", 'Send a JSON object like {"question": "How long is a session?"}.'
-
-
-def is_valid_text(text: str) -> bool:
-    """False for strings holding lone surrogates (JSON escapes allow them; Unicode text does not)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
@@ -152,19 +144,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app_settings: Annotated[Settings, Depends(get_app_settings)],
     ) -> AskResponse:
         """Answer with approved passages verbatim, or the approved fallback/emergency wording."""
-        if not is_valid_text(body.question):
-            raise ApiProblem(
-                422, "invalid_question", "The question contains characters that are not text."
-            )
-        question = normalize_question(body.question)
-        if not question:
-            raise ApiProblem(422, "empty_question", "Please type a question.")
-        if max(len(body.question), len(question)) > app_settings.max_question_chars:
-            raise ApiProblem(
-                422,
-                "question_too_long",
-                f"Please keep your question under {app_settings.max_question_chars} characters.",
-            )
+        question = validated_text(body.question, app_settings.max_question_chars, "question")
         answer = answerer.ask(question)
         request.state.outcome = answer.status
         request.state.index_version = answer.index_version

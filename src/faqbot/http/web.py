@@ -21,8 +21,9 @@ from faqbot.http.deps import get_answerer, get_app_settings
 from faqbot.http.errors import ApiProblem, error_responses
 from faqbot.http.guards import CONTENT_SECURITY_POLICY
 from faqbot.http.schemas import PassageOut, passage_out
+from faqbot.http.validation import validated_text
 from faqbot.settings import Settings
-from faqbot.text.normalize import normalize_question, visible_char_pattern
+from faqbot.text.normalize import visible_char_pattern
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -122,16 +123,7 @@ def search(
 ) -> SearchResponse:
     """Staff lookup: approved passages ranked as /ask ranks them, with scores, even below the
     answer threshold. No safety gate and no decision: this shows text, it does not answer."""
-    text = normalize_question(q or "")
-    if not text:
-        raise ApiProblem(422, "empty_query", 'Type something to search for in "q".')
-    # As sent and as normalised, like /ask: the schema's maxLength is on the text as sent.
-    if max(len(q or ""), len(text)) > settings.max_question_chars:
-        raise ApiProblem(
-            422,
-            "query_too_long",
-            f"Please keep the search under {settings.max_question_chars} characters.",
-        )
+    text = validated_text(q or "", settings.max_question_chars, "query")
     limit = _parse_k(k)
     state = answerer.state  # one version for the whole request, even during a reload
     articles = _articles(state)
