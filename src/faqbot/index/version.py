@@ -73,7 +73,7 @@ class Manifest:
     lexical: str = ""  # the tokeniser of the BM25 folder; "" = built before hybrid retrieval
     alternate_count: int = 0  # editors' alternate questions stored beside the passages
     # Rule files copied into the version (name -> sha256 of their bytes); None = built by a
-    # faqbot that did not version them, which serving refuses (see rules_folder).
+    # faqbot that did not version them, which serving refuses (see require_rules).
     rules: dict[str, str] | None = None
 
 
@@ -228,17 +228,14 @@ def verify_rules(folder: Path, manifest: Manifest) -> None:
             )
 
 
-def rules_folder(folder: Path) -> Path:
-    """The folder to read a version's rules from: the version itself, verified. A version
-    built before rules were versioned would be served with today's corpus files, so refuse it."""
-    manifest = read_manifest(folder)
+def require_rules(manifest: Manifest, folder: Path) -> None:
+    """Refuse a version built before rules were versioned: serving it would pair its passages
+    with today's corpus files. (load_version has already verified the copies it lists.)"""
     if manifest.rules is None:
         raise IndexMismatch(
             f"{folder} was built by a faqbot that did not keep the safety rules and wording "
             "with the passages: rebuild with `faqbot build`"
         )
-    verify_rules(folder, manifest)
-    return folder
 
 
 def _one_line(exc: BaseException) -> str:

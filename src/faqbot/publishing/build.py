@@ -125,9 +125,8 @@ def _run_gate(
     """The gate against the published version; None when there is nothing to compare with."""
     try:
         published = published_version(index_dir)
-        load_version(index_dir / VERSIONS_DIR / published, embedder.model_name, embedder.dimension)
     except IndexProblem:
-        return None  # a broken or foreign published version is no baseline
+        return None  # nothing readable is published: no baseline
     bodies = {a.id: a.body for a in articles}
     try:
         return regression_gate(
@@ -135,7 +134,7 @@ def _run_gate(
         )
     except CalibrationError as exc:  # no thresholds yet: nothing to score against
         emit(f"regression gate skipped: {exc}")
-    except IndexProblem as exc:  # e.g. published before rules were versioned
+    except IndexProblem as exc:  # broken, another model's, or built before versioned rules
         emit(f"regression gate skipped: the published version cannot be scored ({exc})")
     return None
 

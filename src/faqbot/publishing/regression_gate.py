@@ -200,8 +200,10 @@ def regression_gate(
     memo = _MemoEmbedder(embedder, [normalize_question(q.question) for q in questions])
     old_state = load(memo, published_version)
     new_state = load(memo, new_version)
-    stale = [q for q in questions if is_stale(q, bodies)]
-    scored = [q for q in questions if not is_stale(q, bodies)]
+    stale: list[EvalQuestion] = []
+    scored: list[EvalQuestion] = []
+    for question in questions:
+        (stale if is_stale(question, bodies) else scored).append(question)
     old_answerer = Answerer(memo, old_state, candidates)
     new_answerer = Answerer(memo, new_state, candidates)
     before = evaluate(old_answerer.ask, scored, bodies)

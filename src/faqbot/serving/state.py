@@ -26,7 +26,7 @@ from faqbot.embedding.encoder import Embedder, SentenceTransformerEmbedder
 from faqbot.embedding.onnx_encoder import onnx_embedder
 from faqbot.errors import CalibrationError
 from faqbot.index.alternates import AlternateMatch
-from faqbot.index.version import load_version, rules_folder, version_folder
+from faqbot.index.version import load_version, require_rules, version_folder
 from faqbot.publishing.build import GateConfig
 from faqbot.publishing.evaluation import EvalQuestion, EvalReport, evaluate
 from faqbot.publishing.regression_gate import StateLoader
@@ -94,15 +94,15 @@ def load_state(
     """
     folder = version_folder(index_dir, version)
     index = load_version(folder, embedder.model_name, embedder.dimension)
-    rules = rules_folder(folder)
+    require_rules(index.manifest, folder)
     policy = Policy(
-        thresholds=thresholds or read_thresholds(settings, rules),
-        safety=load_safety_rules(rules / SAFETY_FILE),
+        thresholds=thresholds or read_thresholds(settings, folder),
+        safety=load_safety_rules(folder / SAFETY_FILE),
         max_passages=settings.max_passages,
         margin=settings.answer_margin,
     )
     corpus_text = "\n".join(f"{p.section}\n{p.text}" for p in index.passages)
-    glossary = load_glossary(rules).outside(corpus_text) if settings.glossary else Glossary()
+    glossary = load_glossary(folder).outside(corpus_text) if settings.glossary else Glossary()
     scope = (
         ScopeGuard.from_passages(
             index.passages,
@@ -117,7 +117,7 @@ def load_state(
     )
     return ServingState(
         index=index,
-        responses=load_responses(rules),
+        responses=load_responses(folder),
         policy=policy,
         fusion=fusion_config(settings),
         scope=scope,
