@@ -63,6 +63,15 @@ def corpus_copy(tmp_path: Path) -> Path:
     return target
 
 
+def edit_article(corpus: Path, old: str, new: str, name: str = "ketamine-infusions.md") -> None:
+    """Replace the first `old` in an article of a corpus copy, as an editor would; `old` must
+    be there, so a test never edits nothing."""
+    path = corpus / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def real_index_dir(
     tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder

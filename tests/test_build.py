@@ -18,7 +18,7 @@ from faqbot.publishing.evaluation import load_questions
 from faqbot.serving.state import gate_config
 from faqbot.settings import Settings
 
-from .conftest import DEV_QUESTIONS, FakeEmbedder
+from .conftest import DEV_QUESTIONS, FakeEmbedder, edit_article
 
 ARTICLE = "ketamine-infusions.md"
 OLD = "Each session lasts about 45 minutes to an hour"
@@ -38,13 +38,6 @@ class CountingEmbedder(FakeEmbedder):
         return super().encode(texts)
 
 
-def _edit(corpus: Path, old: str, new: str) -> None:
-    path = corpus / ARTICLE
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def test_rebuild_after_one_sentence_changed_embeds_only_that_passage(
     corpus_copy: Path, tmp_path: Path
 ) -> None:
@@ -52,7 +45,7 @@ def test_rebuild_after_one_sentence_changed_embeds_only_that_passage(
     first = build_index(corpus_copy, tmp_path, embedder)
     texts = first.manifest.passage_count + first.manifest.alternate_count  # alternates too
     assert first.embedded == first.manifest.passage_count and embedder.calls == texts
-    _edit(corpus_copy, OLD, NEW)
+    edit_article(corpus_copy, OLD, NEW)
     second = build_index(corpus_copy, tmp_path, embedder)
     assert second.embedded == 1 and embedder.calls == texts + 1
     assert second.embedded_alternates == 0
@@ -74,7 +67,9 @@ def test_rebuild_embeds_only_the_alternate_question_that_changed(
     embedder = CountingEmbedder()
     first = build_index(corpus_copy, tmp_path, embedder)
     assert first.embedded_alternates == first.manifest.alternate_count > 30
-    _edit(corpus_copy, "    - What is neuroplasticity?", "    - What does neuroplasticity mean?")
+    edit_article(
+        corpus_copy, "    - What is neuroplasticity?", "    - What does neuroplasticity mean?"
+    )
     calls = embedder.calls
     second = build_index(corpus_copy, tmp_path, embedder)
     assert (second.embedded, second.embedded_alternates) == (0, 1)
@@ -94,8 +89,8 @@ def test_unreadable_cache_is_ignored_and_rebuilt(corpus_copy: Path, tmp_path: Pa
 
 def test_diff_reports_added_and_removed_passages(corpus_copy: Path, tmp_path: Path) -> None:
     build_index(corpus_copy, tmp_path, FakeEmbedder())
-    _edit(corpus_copy, "## Conclusion\n", "## Conclusion\n\nA brand new paragraph.\n")
-    _edit(
+    edit_article(corpus_copy, "## Conclusion\n", "## Conclusion\n\nA brand new paragraph.\n")
+    edit_article(
         corpus_copy,
         "For more information on ketamine infusions and to find services near you, visit our "
         "directory.\n\n",
@@ -114,7 +109,7 @@ def test_broken_corpus_fails_with_file_line_and_keeps_the_published_version(
     corpus_copy: Path, tmp_path: Path
 ) -> None:
     first = build_index(corpus_copy, tmp_path, FakeEmbedder())
-    _edit(corpus_copy, "approved_on: 2026-11-20", "approved_on: someday")
+    edit_article(corpus_copy, "approved_on: 2026-11-20", "approved_on: someday")
     with pytest.raises(CorpusError) as caught:
         build_index(corpus_copy, tmp_path, FakeEmbedder())
     assert str(caught.value).startswith(f"{corpus_copy / ARTICLE}:6: ")
@@ -135,8 +130,10 @@ def test_regression_gate_refuses_a_worse_version_and_names_the_questions(
     first = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path))
     # d006's wording stays in the article, but no longer where its question finds it: a real
     # regression, not a stale expectation.
-    _edit(corpus_copy, f"Ketamine primarily works by blocking {NMDA} in the brain.", "Ask us.")
-    _edit(corpus_copy, REFERENCE, f"{REFERENCE} See also {NMDA}.")
+    edit_article(
+        corpus_copy, f"Ketamine primarily works by blocking {NMDA} in the brain.", "Ask us."
+    )
+    edit_article(corpus_copy, REFERENCE, f"{REFERENCE} See also {NMDA}.")
     refused = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path))
     assert refused.gate is not None and not refused.published
     assert not refused.gate.stale
@@ -153,7 +150,7 @@ def test_regression_gate_refuses_a_worse_version_and_names_the_questions(
 def test_versions_rollback_and_prune(corpus_copy: Path, tmp_path: Path) -> None:
     names = []
     for n in range(4):
-        _edit(corpus_copy, "version: 1" if n == 0 else f"version: {n}", f"version: {n + 1}")
+        edit_article(corpus_copy, "version: 1" if n == 0 else f"version: {n}", f"version: {n + 1}")
         names.append(build_index(corpus_copy, tmp_path, FakeEmbedder()).manifest.version)
     infos = list_versions(tmp_path)
     assert [i.version for i in infos] == names and [i.current for i in infos][-1]
@@ -173,7 +170,7 @@ def test_versions_rollback_and_prune(corpus_copy: Path, tmp_path: Path) -> None:
 
 def test_build_prunes_beyond_keep(corpus_copy: Path, tmp_path: Path) -> None:
     for n in range(3):
-        _edit(corpus_copy, "version: 1" if n == 0 else f"version: {n}", f"version: {n + 1}")
+        edit_article(corpus_copy, "version: 1" if n == 0 else f"version: {n}", f"version: {n + 1}")
         report = build_index(corpus_copy, tmp_path, FakeEmbedder(), keep=2)
     assert len(list_versions(tmp_path)) == 2 and len(report.pruned) == 1
 
@@ -185,7 +182,7 @@ def test_gate_is_skipped_not_fatal_when_no_thresholds_are_calibrated(
     gate = gate_config(Settings(index_dir=tmp_path), tmp_path, load_questions(DEV_QUESTIONS))
     said: list[str] = []
     build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=gate)
-    _edit(corpus_copy, OLD, NEW)
+    edit_article(corpus_copy, OLD, NEW)
     report = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=gate, say=said.append)
     assert report.published and report.gate is None
     assert any(line.startswith("regression gate skipped: no thresholds") for line in said)
@@ -195,7 +192,7 @@ def test_a_question_whose_wording_is_gone_is_stale_and_does_not_block(
     corpus_copy: Path, tmp_path: Path
 ) -> None:
     build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path))
-    _edit(corpus_copy, OLD, NEW)  # d008 accepts only "45 minutes to an hour"
+    edit_article(corpus_copy, OLD, NEW)  # d008 accepts only "45 minutes to an hour"
     report = build_index(corpus_copy, tmp_path, FakeEmbedder(), gate=_gate(tmp_path))
     assert report.published and report.gate is not None and report.gate.passed
     [stale] = report.gate.stale

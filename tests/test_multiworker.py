@@ -31,7 +31,7 @@ from faqbot.operations.feedback import FeedbackStore
 from faqbot.publishing.build import build_index
 from faqbot.serving.fleet import ANSWER_TIMEOUT_S
 
-from .conftest import CORPUS, REPO, FakeEmbedder, free_port
+from .conftest import CORPUS, REPO, FakeEmbedder, edit_article, free_port
 from .test_metrics import per_worker_values, value
 from .test_serving import _ready_workers, _workers
 
@@ -245,13 +245,6 @@ def _healthz_per_worker(metrics_dir: Path) -> dict[str, float]:
     )
 
 
-def _edit(corpus: Path, old: str, new: str) -> None:
-    article = corpus / "ketamine-infusions.md"
-    text = article.read_text(encoding="utf-8")
-    assert old in text
-    article.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def test_one_admin_reload_brings_every_worker_onto_the_new_version(
     tmp_path: Path, corpus_copy: Path
 ) -> None:
@@ -261,7 +254,7 @@ def test_one_admin_reload_brings_every_worker_onto_the_new_version(
     first = build_index(corpus_copy, index, FakeEmbedder()).manifest.version
     with supervised(tmp_path, corpus_copy, index, reload_interval=0) as live:
         assert versions_seen(live) == Counter({first: CONNECTIONS})
-        _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+        edit_article(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
         second = build_index(corpus_copy, index, FakeEmbedder()).manifest.version
         reply = httpx.post(f"{live.url}/admin/reload", headers=AUTH, timeout=60)
         assert reply.status_code == 200, reply.text
@@ -287,7 +280,7 @@ def test_a_version_refused_by_the_workers_names_them_and_is_served_once_fixed(
     index = tmp_path / "index"
     first = build_index(corpus_copy, index, FakeEmbedder()).manifest.version
     with supervised(tmp_path, corpus_copy, index, reload_interval=0) as live:
-        _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+        edit_article(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
         second = build_index(corpus_copy, index, FakeEmbedder()).manifest.version
         passages = index / VERSIONS_DIR / second / PASSAGES_FILE
         good = passages.read_bytes()
@@ -312,7 +305,7 @@ def test_every_worker_serves_a_refused_version_within_a_few_intervals_of_its_fix
 ) -> None:
     index = tmp_path / "index"
     first = build_index(corpus_copy, index, FakeEmbedder()).manifest.version
-    _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+    edit_article(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
     second = build_index(corpus_copy, index, FakeEmbedder()).manifest.version
     publish(index, first)
     safety = index / VERSIONS_DIR / second / "safety.yaml"  # the version's own copy

@@ -24,17 +24,10 @@ from faqbot.publishing.build import build_index
 from faqbot.serving.reload import RETRY_BACKOFF_MAX
 from faqbot.settings import Settings
 
-from .conftest import FakeEmbedder, LiveServer
+from .conftest import FakeEmbedder, LiveServer, edit_article
 
 TOKEN = "s3cret-admin-token"
 ARTICLE = "ketamine-infusions.md"
-
-
-def _edit(corpus: Path, old: str, new: str) -> None:
-    path = corpus / ARTICLE
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -94,7 +87,7 @@ def test_admin_reload_swaps_in_the_published_version(
     before = _version(server.url)
     auth = {"authorization": f"Bearer {TOKEN}"}
     assert httpx.post(f"{server.url}/admin/reload", headers=auth).json()["status"] == "unchanged"
-    _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+    edit_article(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
     after = build_index(corpus_copy, index_dir, FakeEmbedder()).manifest.version
     assert _version(server.url) == before  # watcher off: nothing changes by itself
     reply = httpx.post(f"{server.url}/admin/reload", headers=auth).json()
@@ -117,7 +110,7 @@ def test_corrupt_version_is_refused_and_the_old_one_keeps_serving(
     server: LiveServer, corpus_copy: Path, index_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = _version(server.url)
-    _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+    edit_article(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
     bad = build_index(corpus_copy, index_dir, FakeEmbedder()).manifest.version
     (index_dir / VERSIONS_DIR / bad / VECTORS_FILE).write_bytes(b"truncated")
     caplog.set_level(logging.ERROR, logger="faqbot.reload")
@@ -139,13 +132,13 @@ def test_watcher_picks_up_a_new_version_and_skips_a_mismatched_one(
     settings = _settings(corpus_copy, index_dir, reload_interval=0.1)
     with LiveServer(create_app(settings, embedder=FakeEmbedder())) as live:
         first = _version(live.url)
-        _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+        edit_article(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
         second = build_index(corpus_copy, index_dir, FakeEmbedder()).manifest.version
         wait_for(lambda: _version(live.url) == second)
         # a version built for another model is refused, and the server stays on `second`
         other = FakeEmbedder()
         other.model_name = "another-model"  # type: ignore[misc]
-        _edit(corpus_copy, "50 minutes to an hour", "55 minutes to an hour")
+        edit_article(corpus_copy, "50 minutes to an hour", "55 minutes to an hour")
         foreign = build_index(corpus_copy, index_dir, other).manifest.version
         wait_for(lambda: f"refused index version {foreign}" in caplog.text)
         assert _version(live.url) == second
@@ -155,7 +148,7 @@ def test_watcher_picks_up_a_new_version_and_skips_a_mismatched_one(
 
 
 def test_healthz_reports_stale_articles(corpus_copy: Path, tmp_path: Path) -> None:
-    _edit(corpus_copy, "review_by: 2027-11-20", "review_by: 2026-11-21")
+    edit_article(corpus_copy, "review_by: 2027-11-20", "review_by: 2026-11-21")
     index = tmp_path / "stale-index"
     build_index(corpus_copy, index, FakeEmbedder())
     settings = _settings(corpus_copy, index, reload_interval=0)
@@ -167,7 +160,7 @@ def test_healthz_reports_stale_articles(corpus_copy: Path, tmp_path: Path) -> No
 def _published_but_not_served(corpus: Path, index: Path) -> tuple[str, str]:
     """Two built versions with the first one published: (first, second)."""
     first = build_index(corpus, index, FakeEmbedder()).manifest.version
-    _edit(corpus, "45 minutes to an hour", "50 minutes to an hour")
+    edit_article(corpus, "45 minutes to an hour", "50 minutes to an hour")
     second = build_index(corpus, index, FakeEmbedder()).manifest.version
     publish(index, first)
     return first, second
