@@ -19,8 +19,8 @@ from faqbot.publishing.build import build_index
 from faqbot.serving import fleet
 from faqbot.serving.fleet import WorkerBoard, WorkerStatus, status_path
 
-from .conftest import FakeEmbedder, LiveServer
-from .test_reload import TOKEN, _edit, _settings
+from .conftest import FakeEmbedder, LiveServer, edit_article
+from .test_reload import TOKEN, _settings
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 
@@ -96,7 +96,7 @@ def test_no_worker_reloads_when_the_others_cannot_be_asked(
 ) -> None:
     # Reloading this worker alone would leave the workers on different versions unannounced.
     before = httpx.get(f"{server.url}/healthz").json()["index_version"]
-    _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+    edit_article(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
     build_index(corpus_copy, tmp_path / "index", FakeEmbedder())
     shutil.rmtree(runtime)
     reply = httpx.post(f"{server.url}/admin/reload", headers=AUTH, timeout=30)

@@ -10,9 +10,9 @@ from faqbot.http.app import create_app
 from faqbot.index.version import VECTORS_FILE, VERSIONS_DIR
 from faqbot.publishing.build import build_index
 
-from .conftest import FakeEmbedder, LiveServer
+from .conftest import FakeEmbedder, LiveServer, edit_article
 from .test_metrics import value
-from .test_reload import TOKEN, _edit, _settings
+from .test_reload import TOKEN, _settings
 
 
 def test_reloads_and_refusals_are_counted(tmp_path: Path, corpus_copy: Path) -> None:
@@ -24,10 +24,10 @@ def test_reloads_and_refusals_are_counted(tmp_path: Path, corpus_copy: Path) -> 
     auth = {"authorization": f"Bearer {TOKEN}"}
     with LiveServer(create_app(settings, embedder=FakeEmbedder())) as server:
         before = httpx.get(f"{server.url}/metrics").text
-        _edit(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
+        edit_article(corpus_copy, "45 minutes to an hour", "50 minutes to an hour")
         good = build_index(corpus_copy, index_dir, FakeEmbedder()).manifest.version
         assert httpx.post(f"{server.url}/admin/reload", headers=auth).status_code == 200
-        _edit(corpus_copy, "50 minutes to an hour", "55 minutes to an hour")
+        edit_article(corpus_copy, "50 minutes to an hour", "55 minutes to an hour")
         bad = build_index(corpus_copy, index_dir, FakeEmbedder()).manifest.version
         (index_dir / VERSIONS_DIR / bad / VECTORS_FILE).write_bytes(b"truncated")
         assert httpx.post(f"{server.url}/admin/reload", headers=auth).status_code == 409
