@@ -119,7 +119,11 @@ def test_broken_corpus_fails_with_file_line_and_keeps_the_published_version(
 
 def _gate(tmp_path: Path) -> GateConfig:
     settings = Settings(
-        index_dir=tmp_path, answer_threshold=0.3, related_threshold=0.2, candidates=10
+        index_dir=tmp_path,
+        answer_threshold=0.3,
+        related_threshold=0.2,
+        candidates=10,
+        crisis_meaning=False,  # the fake embedder has no crisis calibration (crisis.json)
     )
     return gate_config(settings, tmp_path, load_questions(DEV_QUESTIONS))
 

@@ -130,6 +130,7 @@ def test_a_broken_feedback_database_never_costs_the_visitor_the_answer(tmp_path:
         index_dir=tmp_path / "index",
         answer_threshold=0.05,
         related_threshold=0.0,
+        crisis_meaning=False,  # the fake embedder has no crisis calibration (crisis.json)
         feedback_db=tmp_path / "file" / "f.db",  # cannot be created
     )
     with LiveServer(create_app(settings, embedder=FakeEmbedder())) as server:

@@ -44,6 +44,7 @@ def _settings(corpus: Path, index: Path, **extra: object) -> Settings:
         index_dir=index,
         answer_threshold=0.3,
         related_threshold=0.2,
+        crisis_meaning=False,  # the fake embedder has no crisis calibration (crisis.json)
         **extra,  # type: ignore[arg-type]
     )
 

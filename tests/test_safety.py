@@ -296,7 +296,12 @@ def test_real_rules_file_loads_with_both_categories(rules: SafetyRules) -> None:
     assert all(rule.category == "advice" for rule in rules.advice)
     ids = [rule.id for rule in (*rules.emergency, *rules.advice)]
     assert len(ids) == len(set(ids))
-    assert all(rule.description and rule.patterns for rule in (*rules.emergency, *rules.advice))
+    # Issue 17: a rule matches by patterns, by the meaning of its examples, or both.
+    assert all(
+        rule.description and (rule.patterns or rule.examples)
+        for rule in (*rules.emergency, *rules.advice)
+    )
+    assert not any(rule.examples for rule in rules.advice)
 
 
 VALID_RULE = "  - id: ok\n    description: fine\n    patterns: ['ok']\n"
@@ -314,7 +319,25 @@ MALFORMED_FILES = [
     (
         "missing patterns",
         f"emergency:\n  - id: no-patterns\n    description: d\nadvice:\n{VALID_RULE}",
-        "rule 'no-patterns': missing keys",
+        "rule 'no-patterns': needs 'patterns', 'examples' or both",
+    ),
+    (
+        "examples on an advice rule",
+        f"emergency:\n{VALID_RULE}advice:\n  - id: advice-eg\n    description: d\n"
+        "    examples: ['how much should I take']\n",
+        "only emergency rules can have 'examples'",
+    ),
+    (
+        "empty example",
+        f"emergency:\n  - id: blank\n    description: d\n    examples: ['  ']\nadvice:\n"
+        f"{VALID_RULE.replace('ok', 'fine', 1)}",
+        "every entry in 'examples' must be non-empty text",
+    ),
+    (
+        "repeated example",
+        f"emergency:\n  - id: twice\n    description: d\n    examples: ['a b', 'a b']\n"
+        f"advice:\n{VALID_RULE.replace('ok', 'fine', 1)}",
+        "listed twice",
     ),
     (
         "upper case pattern",

@@ -30,7 +30,13 @@ NEW_RULE = """emergency:
 
 
 def _settings(index: Path) -> Settings:
-    return Settings(index_dir=index, answer_threshold=0.3, related_threshold=0.2, candidates=10)
+    return Settings(
+        index_dir=index,
+        answer_threshold=0.3,
+        related_threshold=0.2,
+        candidates=10,
+        crisis_meaning=False,  # the fake embedder has no crisis calibration (crisis.json)
+    )
 
 
 def _status(index: Path, question: str) -> str:

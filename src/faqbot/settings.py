@@ -161,6 +161,29 @@ class Settings(BaseSettings):
         description='Repair misspelt words before retrieval ("side efects" → "side effects"; '
         "see answering/spelling.py). The safety gate always reads the question as typed.",
     )
+    crisis_meaning: bool = Field(
+        True,
+        description="Recognise a crisis by meaning as well as by the safety rules' patterns: "
+        "closeness to the editors' example messages (safety.yaml `examples:`) and the "
+        "calibrated classifier in crisis.json. Off: patterns alone, for measuring.",
+    )
+    # Used by `faqbot calibrate-crisis` only (publishing/crisis_calibration.py): the budget of
+    # false alarms on everyday requests and health questions nobody here wrote (CLINC150 val,
+    # MedQuAD questions), and the recall wanted on the tune half of the crisis messages.
+    crisis_false_alarms: float = Field(
+        0.005,
+        ge=0.0,
+        le=1.0,
+        description="Share of ordinary messages the meaning layer may mistake for a crisis; "
+        "`faqbot calibrate-crisis` never sets a cut that exceeds it.",
+    )
+    crisis_recall: float = Field(
+        0.98,
+        gt=0.0,
+        le=1.0,
+        description="Recall `faqbot calibrate-crisis` aims for on the tune half of the crisis "
+        "messages; the false-alarm budget wins when both cannot be met.",
+    )
     alternate_questions: bool = Field(
         True,
         description="Match the questions editors attach to sections in front matter "

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from faqbot.answering.crisis import CrisisMatch, CrisisModel, recognise_crisis
 from faqbot.answering.retrieval import FusionConfig, rank
 from faqbot.answering.scope import ScopeGuard, ScopeVerdict
 from faqbot.answering.spelling import SpellingRepair
@@ -62,12 +63,19 @@ def _related(hits: Sequence[Hit], policy: Policy) -> tuple[Passage, ...]:
 
 
 def decide(
-    question: str, hits: Sequence[Hit], policy: Policy, scope: ScopeVerdict | None = None
+    question: str,
+    hits: Sequence[Hit],
+    policy: Policy,
+    scope: ScopeVerdict | None = None,
+    crisis: CrisisMatch | None = None,
 ) -> Decision:
-    """Pure: emergency beats everything; advice, out-of-scope and weak matches fall back."""
+    """Pure: emergency (by a rule's pattern, or by meaning) beats everything; advice,
+    out-of-scope and weak matches fall back."""
     verdict = check_safety(question, policy.safety)
     if verdict is not None and verdict.category == "emergency":
         return Decision("emergency", (), (), f"emergency:{verdict.rule_id}")
+    if crisis is not None:
+        return Decision("emergency", (), (), f"emergency:{crisis.rule_id}")
     if verdict is not None:
         return Decision("fallback", (), (), f"advice:{verdict.rule_id}")
     if scope is not None and not scope.in_scope:
@@ -91,6 +99,7 @@ class ServingState:
     spelling: SpellingRepair | None = None
     bridge_min_similarity: float | None = None
     glossary: Glossary = field(default_factory=Glossary)
+    crisis: CrisisModel | None = None  # the meaning layer of the safety gate; None: rules only
 
     @property
     def version(self) -> str:
@@ -103,6 +112,7 @@ class Retrieval:
 
     hits: list[Hit]
     scope: ScopeVerdict | None
+    crisis: CrisisMatch | None = None  # only when asked for (`gate_text`)
 
 
 class Answerer:
@@ -115,17 +125,27 @@ class Answerer:
         self.state = state
         self.candidates = candidates
 
-    def search(self, question: str, state: ServingState, k: int) -> Retrieval:
+    def search(
+        self, question: str, state: ServingState, k: int, gate_text: str | None = None
+    ) -> Retrieval:
         """Hybrid-ranked passages and the scope verdict, with one call to the encoder.
 
-        Retrieval and the scope guard read the question with its typing repaired."""
+        Retrieval and the scope guard read the question with its typing repaired. With
+        `gate_text` (the message as typed) and a meaning layer, the same call also encodes it
+        for the safety gate, unless repair left it unchanged and its vector is already there."""
         started = time.perf_counter()
         if state.spelling is not None:
             question = state.spelling.repair(question)
         question = state.glossary.annotate(question)
         terms = state.scope.unknown_terms(question) if state.scope is not None else []
-        vectors = self.embedder.encode([question, *terms])
+        gate = gate_text if state.crisis is not None and gate_text is not None else None
+        extra = [gate] if gate is not None and gate != question else []
+        vectors = self.embedder.encode([question, *terms, *extra])
         encoded = time.perf_counter()
+        crisis = None
+        if gate is not None and state.crisis is not None:
+            crisis = recognise_crisis(vectors[-1] if extra else vectors[0], state.crisis)
+            vectors = vectors[: len(vectors) - len(extra)]
         keywords = question
         if state.scope is not None and state.bridge_min_similarity is not None:
             keywords = state.scope.in_corpus_words(
@@ -139,7 +159,7 @@ class Answerer:
         if self.stage_timer is not None:
             self.stage_timer("encode", encoded - started)
             self.stage_timer("search", time.perf_counter() - encoded)
-        return Retrieval(hits, scope)
+        return Retrieval(hits, scope, crisis)
 
     def retrieve(self, question: str, state: ServingState, k: int) -> list[Hit]:
         """Ranked passages for an already normalised question."""
@@ -151,8 +171,12 @@ class Answerer:
         text = normalize_question(question)
         verdict = check_safety(text, state.policy.safety)
         urgent = verdict is not None and verdict.category == "emergency"
-        found = Retrieval([], None) if urgent else self.search(text, state, self.candidates)
-        decision = decide(text, found.hits, state.policy, found.scope)
+        found = (
+            Retrieval([], None)
+            if urgent
+            else self.search(text, state, self.candidates, gate_text=text)
+        )
+        decision = decide(text, found.hits, state.policy, found.scope, found.crisis)
         message = {
             "answered": state.responses.disclaimer,
             "fallback": state.responses.fallback,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from faqbot import __version__
 from faqbot.answering.answerer import Answerer, Thresholds
+from faqbot.cli.crisis import register as register_crisis_commands
 from faqbot.cli.editor import register as register_editor_commands
 from faqbot.corpus.articles import load_articles
 from faqbot.embedding.encoder import SentenceTransformerEmbedder, encoder_threads
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     register_editor_commands(command)  # check, build, import, versions, rollback
+    register_crisis_commands(command)  # calibrate-crisis, eval-crisis
     serve = command("serve", "Serve the HTTP API, the widget and the staff page.", cmd_serve)
     serve.add_argument("--host", help="address to listen on (default: FAQBOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: FAQBOT_PORT or 8000)")

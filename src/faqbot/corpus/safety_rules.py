@@ -26,6 +26,7 @@ __all__ = [
     "SafetyVerdict",
     "WeakenedRule",
     "check_safety",
+    "emergency_examples",
     "load_safety_rules",
     "weakened_emergency_rules",
 ]
@@ -34,8 +35,8 @@ SafetyCategory = Literal["emergency", "advice"]
 
 # Emergency comes first: it is checked first and wins over advice.
 _CATEGORIES: tuple[SafetyCategory, ...] = get_args(SafetyCategory)
-_RULE_KEYS = frozenset({"id", "description", "patterns", "unless"})
-_REQUIRED_RULE_KEYS = frozenset({"id", "description", "patterns"})
+_RULE_KEYS = frozenset({"id", "description", "patterns", "unless", "examples"})
+_REQUIRED_RULE_KEYS = frozenset({"id", "description"})
 _RULE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Backslash escapes such as \w or \S are legitimate; strip them before looking for
 # characters that folded text never contains.
@@ -63,6 +64,7 @@ class SafetyRule:
     description: str
     patterns: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...] = ()
+    examples: tuple[str, ...] = ()  # messages that mean this emergency, matched by meaning
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,12 @@ def check_safety(question: str, rules: SafetyRules) -> SafetyVerdict | None:
         if _rule_matches(rule, folded):
             return SafetyVerdict(category=rule.category, rule_id=rule.id)
     return None
+
+
+def emergency_examples(rules: SafetyRules) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every emergency rule's example messages in file order, and the rule each belongs to."""
+    pairs = [(example, rule.id) for rule in rules.emergency for example in rule.examples]
+    return tuple(e for e, _ in pairs), tuple(r for _, r in pairs)
 
 
 def _rule_matches(rule: SafetyRule, folded: str) -> bool:
@@ -132,6 +140,9 @@ def weakened_emergency_rules(old: SafetyRules, new: SafetyRules) -> tuple[Weaken
         added = sorted(_sources(kept.unless) - _sources(rule.unless))
         if added:
             changes.append("new exceptions (unless): " + ", ".join(map(repr, added)))
+        dropped = sorted(set(rule.examples) - set(kept.examples))
+        if dropped:
+            changes.append("examples removed or rewritten: " + ", ".join(map(repr, dropped)))
         if changes:
             weakened.append(WeakenedRule(rule.id, "; ".join(changes)))
     return tuple(weakened)
@@ -192,7 +203,12 @@ def _parse_rule(path: Path, category: SafetyCategory, position: int, entry: obje
     description = entry["description"]
     if not isinstance(description, str) or not description.strip():
         raise SafetyRulesError(f"{where}: 'description' must be non-empty text")
-    patterns = _compile_patterns(where, "patterns", entry["patterns"], allow_empty=False)
+    examples = _examples(where, category, entry.get("examples", []))
+    if "patterns" not in entry and not examples:
+        raise SafetyRulesError(f"{where}: needs 'patterns', 'examples' or both")
+    patterns = _compile_patterns(
+        where, "patterns", entry.get("patterns", []), allow_empty="patterns" not in entry
+    )
     unless = _compile_patterns(where, "unless", entry.get("unless", []), allow_empty=True)
     return SafetyRule(
         id=rule_id,
@@ -200,7 +216,25 @@ def _parse_rule(path: Path, category: SafetyCategory, position: int, entry: obje
         description=description.strip(),
         patterns=patterns,
         unless=unless,
+        examples=examples,
     )
+
+
+def _examples(where: str, category: SafetyCategory, entries: object) -> tuple[str, ...]:
+    """Example messages: whole, distinct texts, and only on emergency rules (the meaning layer
+    exists to catch crises however they are worded; advice stays with patterns)."""
+    if not isinstance(entries, list):
+        raise SafetyRulesError(f"{where}: 'examples' must be a list of example messages")
+    if entries and category != "emergency":
+        raise SafetyRulesError(f"{where}: only emergency rules can have 'examples'")
+    examples: list[str] = []
+    for entry in entries:
+        if not isinstance(entry, str) or not entry.strip():
+            raise SafetyRulesError(f"{where}: every entry in 'examples' must be non-empty text")
+        if entry.strip() in examples:
+            raise SafetyRulesError(f"{where}: example {entry.strip()!r} is listed twice")
+        examples.append(entry.strip())
+    return tuple(examples)
 
 
 def _compile_patterns(

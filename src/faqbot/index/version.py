@@ -46,7 +46,13 @@ VERSIONS_DIR = "versions"
 # The editors' files that decide what a question gets besides the passages. A build copies them
 # into the version, so serving, the regression gate and a rollback all use the rules the
 # passages were published with, and a half-edited file in corpus/ never reaches a server.
-RULE_FILES = ("responses.yaml", "safety.yaml", "glossary.yaml", "calibration.json")
+RULE_FILES = (
+    "responses.yaml",
+    "safety.yaml",
+    "glossary.yaml",
+    "calibration.json",
+    "crisis.json",
+)
 
 
 @dataclass(frozen=True)

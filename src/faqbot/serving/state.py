@@ -8,6 +8,8 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from faqbot.answering.answerer import (
     CALIBRATION_FILE,
     SAFETY_FILE,
@@ -16,12 +18,14 @@ from faqbot.answering.answerer import (
     ServingState,
     Thresholds,
 )
+from faqbot.answering.crisis import CrisisClassifier, CrisisModel
 from faqbot.answering.retrieval import FusionConfig
 from faqbot.answering.scope import ScopeGuard
 from faqbot.answering.spelling import SpellingRepair
 from faqbot.corpus.articles import load_responses
+from faqbot.corpus.crisis_file import CRISIS_FILE, read_crisis_calibration
 from faqbot.corpus.glossary import Glossary, load_glossary
-from faqbot.corpus.safety_rules import load_safety_rules
+from faqbot.corpus.safety_rules import SafetyRules, emergency_examples, load_safety_rules
 from faqbot.embedding.encoder import Embedder, SentenceTransformerEmbedder
 from faqbot.embedding.onnx_encoder import onnx_embedder
 from faqbot.errors import CalibrationError
@@ -68,6 +72,36 @@ def read_thresholds(settings: Settings, folder: Path) -> Thresholds:
     return Thresholds(answer=float(answer), related=min(float(related), float(answer)))
 
 
+def crisis_model(
+    settings: Settings, folder: Path, embedder: Embedder, rules: SafetyRules
+) -> CrisisModel | None:
+    """The meaning layer of the safety gate from the version's crisis.json and the examples
+    of its safety.yaml; None when switched off, uncalibrated, or without examples."""
+    if not settings.crisis_meaning:
+        return None
+    path = folder / CRISIS_FILE
+    calibration = read_crisis_calibration(path)
+    examples, owners = emergency_examples(rules)
+    if calibration is None or not examples:
+        return None
+    if calibration.model != embedder.model_name or calibration.dimension != embedder.dimension:
+        raise CalibrationError(
+            f"{path} was calibrated for model {calibration.model!r}, not "
+            f"{embedder.model_name!r}: run `faqbot calibrate-crisis`, then `faqbot build`"
+        )
+    classifier = (
+        CrisisClassifier(
+            np.asarray(calibration.weights, dtype=np.float32),
+            calibration.bias,
+            calibration.classifier_cut,
+        )
+        if calibration.weights
+        else None
+    )
+    vectors = np.asarray(embedder.encode(list(examples)), dtype=np.float32)
+    return CrisisModel(vectors, owners, calibration.example_cut, classifier)
+
+
 def fusion_config(settings: Settings) -> FusionConfig:
     """How hits are scored: the fusion, and whether alternate questions take part."""
     alternates = (
@@ -95,9 +129,10 @@ def load_state(
     folder = version_folder(index_dir, version)
     index = load_version(folder, embedder.model_name, embedder.dimension)
     require_rules(index.manifest, folder)
+    safety = load_safety_rules(folder / SAFETY_FILE)
     policy = Policy(
         thresholds=thresholds or read_thresholds(settings, folder),
-        safety=load_safety_rules(folder / SAFETY_FILE),
+        safety=safety,
         max_passages=settings.max_passages,
         margin=settings.answer_margin,
     )
@@ -124,6 +159,7 @@ def load_state(
         spelling=SpellingRepair.from_passages(index.passages) if settings.spelling_repair else None,
         bridge_min_similarity=settings.bridge_min_similarity,
         glossary=glossary,
+        crisis=crisis_model(settings, folder, embedder, safety),
     )
 
 
