@@ -101,3 +101,25 @@ def test_switching_the_layer_off_leaves_the_patterns_alone(
 
     assert status(True) == "emergency"
     assert status(False) != "emergency"
+
+
+def test_eval_crisis_counts_false_alarms_on_the_public_sets_when_asked(
+    real_index_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faqbot.cli.commands import main
+
+    (tmp_path / "clinc150").mkdir()
+    (tmp_path / "medquad").mkdir()
+    requests = {"train": [["book a table for two", "x"]], "val": [["what time is it", "y"]]}
+    (tmp_path / "clinc150" / "dev.json").write_text(
+        json.dumps({**requests, "oos_train": [], "oos_val": []}), "utf-8"
+    )
+    (tmp_path / "medquad" / "dev_queries.jsonl").write_text(
+        json.dumps({"id": "q-1-0001_1-1", "text": "What are the symptoms of Gout ?"}) + "\n",
+        "utf-8",
+    )
+    assert main(["eval-crisis", "--index", str(real_index_dir), "--shared", str(tmp_path)]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["emergencies"] == sum(m.emergency for m in TUNE)
+    public = scores["public_false_alarms"]
+    assert public["trained_on"]["texts"] + public["cut_set_on"]["texts"] == 3

@@ -108,8 +108,21 @@ def cmd_eval_crisis(args: argparse.Namespace, settings: Settings) -> int:
     embedder = query_embedder(settings.model_copy(update={"index_dir": index_dir}))
     answerer = Answerer(embedder, load_state(settings, index_dir, embedder), settings.candidates)
     messages = [m for m in load_crisis_messages(args.messages) if args.split in ("all", m.split)]
-    print(json.dumps(crisis_scores(answerer, messages), indent=2))
+    scores = crisis_scores(answerer, messages)
+    if args.shared is not None:
+        ordinary = load_ordinary(args.shared)
+        scores["public_false_alarms"] = {
+            "trained_on": _false_alarms(answerer, ordinary.train),
+            "cut_set_on": _false_alarms(answerer, ordinary.calibrate),
+        }
+    print(json.dumps(scores, indent=2))
     return 0
+
+
+def _false_alarms(answerer: Answerer, texts: Sequence[str]) -> dict[str, float]:
+    """How many ordinary texts the served gate calls an emergency (patterns and meaning)."""
+    alarms = sum(answerer.ask(text).status == "emergency" for text in texts)
+    return {"texts": len(texts), "rate": round(alarms / max(len(texts), 1), 5)}
 
 
 def register(command: CommandFactory) -> None:
