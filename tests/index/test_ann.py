@@ -24,16 +24,7 @@ from faqbot.index.version import MANIFEST_FILE, VERSIONS_DIR, load_published, pu
 from faqbot.publishing.build import build_index
 
 from ..conftest import CORPUS, FakeEmbedder
-
-DIMENSION = 32
-
-
-def clustered_vectors(count: int, clusters: int, seed: int = 1) -> np.ndarray:
-    """Unit vectors around a few centres: the structure real embeddings have."""
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((clusters, DIMENSION))
-    rows = centres[rng.integers(0, clusters, count)] + 0.3 * rng.standard_normal((count, DIMENSION))
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+from .contract import DIMENSION, clustered_vectors
 
 
 def uniform_vectors(count: int, seed: int = 2) -> np.ndarray:
