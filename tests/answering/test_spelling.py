@@ -6,9 +6,14 @@ import pytest
 
 from faqbot.answering.answerer import Answerer
 from faqbot.answering.spelling import SpellingRepair
+from faqbot.corpus.articles import load_articles
+from faqbot.corpus.chunking import chunk_article
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
 from faqbot.serving.state import load_state
 from faqbot.settings import Settings
+from faqbot.text.words import corpus_vocabulary
+
+from ..conftest import CORPUS
 
 CORPUS_WORDS = {"ketamine", "infusion", "infusions", "nausea", "effects", "side", "depression"}
 
@@ -60,6 +65,11 @@ def test_two_equally_likely_words_leave_the_typo_alone() -> None:
     # "abcdez" is one edit from both corpus words, and English knows neither
     assert SpellingRepair({"abcdex", "abcdey"}).replacement("abcdez") is None
     assert SpellingRepair({"abcdex"}).replacement("abcdez") == "abcdex"
+
+
+def test_the_words_it_knows_are_the_one_corpus_vocabulary() -> None:
+    passages = [p for a in load_articles(CORPUS) for p in chunk_article(a)]
+    assert SpellingRepair.from_passages(passages).corpus == corpus_vocabulary(passages)
 
 
 @pytest.fixture(scope="module")

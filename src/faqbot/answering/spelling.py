@@ -27,7 +27,7 @@ from itertools import pairwise
 
 from faqbot.models import Passage
 from faqbot.text.edits import one_edit_variants
-from faqbot.text.words import words, zipf
+from faqbot.text.words import passage_words, zipf
 
 MISSPELT_ZIPF = 1.8  # rarer than this in English (and unknown to the corpus): likely a typo
 SLIP_ZIPF = 5.0  # an everyday word ("last", "loss") is meant as typed, whatever stands beside it
@@ -77,7 +77,7 @@ class SpellingRepair:
     @classmethod
     def from_passages(cls, passages: Iterable[Passage]) -> SpellingRepair:
         """The words of the passages, their sections and titles, and the word pairs of each."""
-        tokens = [words(f"{p.article_title} {p.section} {p.text}") for p in passages]
+        tokens = [passage_words(p) for p in passages]
         return cls((w for t in tokens for w in t), (pair for t in tokens for pair in pairwise(t)))
 
     def _may_be_typo(self, lower: str, below_zipf: float) -> bool:
