@@ -95,6 +95,12 @@ def test_missing_response_is_an_error(corpus_copy: Path) -> None:
         load_responses(corpus_copy)
 
 
+def test_responses_that_are_not_a_mapping_are_an_error_naming_the_file(corpus_copy: Path) -> None:
+    (corpus_copy / "responses.yaml").write_text("- fallback\n- emergency\n", "utf-8")
+    with pytest.raises(CorpusError, match=r"responses\.yaml:1: must map message names"):
+        load_responses(corpus_copy)
+
+
 def test_alternate_questions_are_parsed_per_section_anchor() -> None:
     [article] = load_articles(CORPUS)
     assert article.alternate_questions["introduction"][0] == "What is ketamine?"
