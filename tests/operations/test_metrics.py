@@ -117,7 +117,14 @@ def test_metrics_need_the_token_when_one_is_set(
         update={"feedback_db": tmp_path / "f.db", "metrics_token": "s3cret-token"}
     )
     with LiveServer(create_app(settings, embedder=real_embedder)) as server:
-        assert httpx.get(f"{server.url}/metrics").status_code == 401
+        refused = httpx.get(f"{server.url}/metrics")
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+        assert refused.json() == {
+            "error": {
+                "code": "unauthorized",
+                "message": "GET /metrics needs the metrics bearer token.",
+            }
+        }
         wrong = {"Authorization": "Bearer nope"}
         assert httpx.get(f"{server.url}/metrics", headers=wrong).status_code == 401
         right = {"Authorization": "Bearer s3cret-token"}
