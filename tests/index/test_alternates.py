@@ -1,6 +1,6 @@
-"""Editors' alternate questions: validated, stored and verified with the index, matched only
-when strict and distinctive, never shown, and never turning an out-of-scope question into an
-answer."""
+"""Editors' alternate questions: validated, stored and verified with the index, never shown, and
+never turning an out-of-scope question into an answer (when a match counts:
+tests/answering/test_alternates.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,7 @@ from faqbot.answering.retrieval import rank
 from faqbot.corpus.articles import load_articles
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
 from faqbot.errors import IndexCorrupt
-from faqbot.index.alternates import (
-    ALTERNATE_VECTORS_FILE,
-    ALTERNATES_FILE,
-    AlternateMatch,
-    SectionAlternates,
-    lift_by_alternates,
-    vouched_section,
-)
+from faqbot.index.alternates import ALTERNATE_VECTORS_FILE, ALTERNATES_FILE
 from faqbot.index.version import MANIFEST_FILE, VERSIONS_DIR, load_published, published_version
 from faqbot.models import Passage
 from faqbot.publishing.build import build_index
@@ -37,52 +30,10 @@ EXTRA_QUESTIONS = Path(__file__).parents[1] / "data" / "extra_questions.jsonl"
 # Paraphrases of alternates and out-of-scope questions written to choose the two match settings
 # (not taken from the dev or extra questions); "section" is null for the out-of-scope ones.
 PROBES = Path(__file__).parents[1] / "data" / "alternate_probe.jsonl"
-MATCH = AlternateMatch(min_similarity=0.85, min_margin=0.05)
 
 
 def _alternate_texts() -> list[str]:
     return [q for a in load_articles(CORPUS) for qs in a.alternate_questions.values() for q in qs]
-
-
-def _passage(anchor: str, n: int) -> Passage:
-    return Passage(f"a:{anchor}:{n}", "a", "A", anchor, anchor, f"u#{anchor}", f"t{n}", "1", "")
-
-
-def _two_sections() -> SectionAlternates:
-    """Alternates along axes 0 and 1 for sections s and t; passages 0-1 in s, 2 in t."""
-    vectors = np.eye(3, dtype=np.float32)[:2]
-    passages = [_passage("s", 0), _passage("s", 1), _passage("t", 2)]
-    return SectionAlternates([("a", "s"), ("a", "t")], vectors, passages)
-
-
-@pytest.mark.parametrize(
-    ("best", "expected"),
-    [
-        ([0.95, 0.70], 0),  # strict and distinctive
-        ([0.80, 0.40], None),  # distinctive but loose: question pairs score high anyway
-        ([0.93, 0.91], None),  # strict but ambiguous: "this is about ketamine", no more
-        ([0.60, 0.92], 1),
-        ([], None),
-    ],
-)
-def test_an_alternate_vouches_only_when_strict_and_distinctive(
-    best: list[float], expected: int | None
-) -> None:
-    assert vouched_section(np.array(best, dtype=np.float32), MATCH) == expected
-
-
-def test_lift_scores_the_sections_best_passage_as_the_similarity_keeping_its_order() -> None:
-    alternates = _two_sections()
-    fused = np.array([0.40, 0.30, 0.70], dtype=np.float32)
-    query = np.array([0.9, 0.1, 0.0], dtype=np.float32)
-    query /= np.linalg.norm(query)
-    lifted = lift_by_alternates(fused, alternates, query, MATCH)
-    similarity = float(query[0])
-    assert lifted[0] == pytest.approx(similarity) and lifted[1] == pytest.approx(similarity - 0.1)
-    assert lifted[2] == fused[2]  # other sections untouched
-    # a section already scoring above the similarity is never lowered
-    high = np.array([1.20, 0.30, 0.70], dtype=np.float32)
-    assert np.array_equal(lift_by_alternates(high, alternates, query, MATCH), high)
 
 
 def test_alternate_questions_are_stored_with_the_index_and_verified_on_load(

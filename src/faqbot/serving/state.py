@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from faqbot.answering.alternates import AlternateMatch
 from faqbot.answering.answerer import (
     CALIBRATION_FILE,
     SAFETY_FILE,
@@ -25,7 +26,6 @@ from faqbot.corpus.safety_rules import load_safety_rules
 from faqbot.embedding.encoder import Embedder, SentenceTransformerEmbedder
 from faqbot.embedding.onnx_encoder import onnx_embedder
 from faqbot.errors import CalibrationError
-from faqbot.index.alternates import AlternateMatch
 from faqbot.index.version import load_version, require_rules, version_folder
 from faqbot.publishing.build import GateConfig
 from faqbot.publishing.evaluation import EvalQuestion, EvalReport, evaluate
