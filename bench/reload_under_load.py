@@ -3,7 +3,7 @@ index versions are built, published and reloaded (watcher and POST /admin/reload
 
 Counts failed requests (target 0) and responses that mix versions (passages not all from the
 version the response names; target 0), and records latency percentiles. The in-suite test
-(tests/test_reload_under_load.py) is the short, bounded form of the same thing.
+(tests/scenarios/test_reload_under_load.py) is the short, bounded form of the same thing.
 Figures go to bench/results/reload_under_load.json.
 Run: .venv/bin/python bench/reload_under_load.py [--seconds 60]
 """
@@ -43,7 +43,7 @@ def main() -> int:
     from faqbot.publishing.build import build_index
     from faqbot.settings import DEFAULT_MODEL, Settings
     from tests.conftest import LiveServer
-    from tests.reload_clients import Tally, mixed_versions, revise, start_clients
+    from tests.scenarios.reload_clients import Tally, mixed_versions, revise, start_clients
 
     work = Path(tempfile.mkdtemp(prefix="faqbot-bench-reload-"))
     corpus, index = work / "corpus", work / "index"

@@ -190,7 +190,7 @@ class Settings(BaseSettings):
         "(`alternate_questions:`; never shown). Off: passages alone decide, for measuring.",
     )
     # Chosen on tests/data/alternate_probe.jsonl (paraphrases and out-of-scope questions written
-    # for this purpose, not the dev set): see index/alternates.py for why two conditions.
+    # for this purpose, not the dev set): see answering/alternates.py for why two conditions.
     alternate_min_similarity: float = Field(
         0.85,
         ge=0.0,

@@ -9,7 +9,7 @@ A hit's score is the fusion's own score (for `mix`: cosine plus the weighted lex
 scores fall as ranks do; thresholds are calibrated for one fusion (`faqbot calibrate` again after
 changing FAQBOT_FUSION or FAQBOT_LEXICAL_WEIGHT).
 
-Editors' alternate questions (index/alternates.py) may then raise one section's passages. They are
+Editors' alternate questions (answering/alternates.py) may then raise one section's passages. They are
 applied to the cosine-scaled fusions (`mix`, `dense`) only: a rank-based score has no scale a
 similarity could be put on.
 """
@@ -22,8 +22,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from faqbot.answering.alternates import AlternateMatch, lift_by_alternates
 from faqbot.embedding.encoder import Vectors
-from faqbot.index.alternates import AlternateMatch, lift_by_alternates
 from faqbot.index.version import PassageIndex
 from faqbot.models import Hit, Passage
 

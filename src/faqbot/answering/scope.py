@@ -36,6 +36,7 @@ import numpy as np
 
 from faqbot.embedding.encoder import Embedder, Vectors
 from faqbot.models import Passage
+from faqbot.text.edits import WORD_CHARACTERS, one_edit_variants
 from faqbot.text.words import (
     GENERIC_ZIPF,
     MIN_WORD,
@@ -58,16 +59,6 @@ class ScopeVerdict:
     in_scope: bool
     gap: float
     unknown_terms: int
-
-
-def _one_edit_apart(a: str, b: str) -> bool:
-    """True when a and b differ by at most one substitution, insertion or deletion."""
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def _adjective_bases(word: str) -> list[str]:
@@ -131,8 +122,8 @@ class ScopeGuard:
             return True
         if any(stem(base) in self.stems for base in _adjective_bases(word)):
             return True
-        return len(s) >= 5 and any(
-            _one_edit_apart(s, t) for t in self._stems_by_prefix.get(s[:4], ())
+        return len(s) >= 5 and not one_edit_variants(s, WORD_CHARACTERS, swaps=False).isdisjoint(
+            self._stems_by_prefix.get(s[:4], ())
         )
 
     def unknown_terms(self, question: str) -> list[str]:

@@ -26,14 +26,14 @@ from functools import lru_cache
 from itertools import pairwise
 
 from faqbot.models import Passage
-from faqbot.text.words import words, zipf
+from faqbot.text.edits import one_edit_variants
+from faqbot.text.words import passage_words, zipf
 
 MISSPELT_ZIPF = 1.8  # rarer than this in English (and unknown to the corpus): likely a typo
 SLIP_ZIPF = 5.0  # an everyday word ("last", "loss") is meant as typed, whatever stands beside it
 KNOWN_ZIPF = 3.0  # an English word at least this common can be what the visitor meant
 ENGLISH_WORDS = 50_000  # how many of the most common English words count as known
 MIN_LENGTH = 4  # shorter words have too many neighbours one edit away to guess from
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 # Chat spellings of function words; never topic words, so they never change what is asked.
 CHAT_SPELLINGS = {
@@ -57,16 +57,6 @@ CHAT_SPELLINGS = {
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:/[A-Za-z0-9]+)?")
 
 
-def one_edit_variants(word: str) -> set[str]:
-    """Every string one deletion, transposition, substitution or insertion away."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = {a + b[1:] for a, b in splits if b}
-    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    changes = {a + c + b[1:] for a, b in splits if b for c in LETTERS}
-    inserts = {a + c + b for a, b in splits for c in LETTERS}
-    return (deletes | swaps | changes | inserts) - {word}
-
-
 @lru_cache(maxsize=1)
 def common_english() -> frozenset[str]:
     """The most common English words (wordfreq's list, shipped with the package)."""
@@ -87,7 +77,7 @@ class SpellingRepair:
     @classmethod
     def from_passages(cls, passages: Iterable[Passage]) -> SpellingRepair:
         """The words of the passages, their sections and titles, and the word pairs of each."""
-        tokens = [words(f"{p.article_title} {p.section} {p.text}") for p in passages]
+        tokens = [passage_words(p) for p in passages]
         return cls((w for t in tokens for w in t), (pair for t in tokens for pair in pairwise(t)))
 
     def _may_be_typo(self, lower: str, below_zipf: float) -> bool:

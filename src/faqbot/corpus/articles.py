@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from faqbot.errors import CorpusError
 from faqbot.models import Article, Responses
 
 FRONT_MATTER_FIELDS = ("id", "title", "url", "version", "approved_on", "review_by")
+DATE_FIELDS = ("approved_on", "review_by")
 RESPONSE_KEYS = ("fallback", "emergency", "disclaimer")
 RESPONSES_FILE = "responses.yaml"
 ARTICLE_GLOB = "*.md"
@@ -40,7 +41,7 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 
 class _TextDatesLoader(_SafeLoader):  # type: ignore[valid-type, misc]
-    """Leaves dates as text, so a bad date is reported on its own line by _as_date."""
+    """Leaves dates as text, so a bad date is reported on its own line by as_date."""
 
 
 _TextDatesLoader.yaml_implicit_resolvers = {
@@ -69,7 +70,17 @@ def field_line(text: str, name: str) -> int:
     return 1
 
 
-def _as_date(value: Any, name: str, path: Path, line: int) -> date:
+def missing_field_errors(meta: Mapping[str, Any], text: str, path: Path) -> list[CorpusError]:
+    """One error per required front-matter field that is absent or empty, at its line."""
+    return [
+        CorpusError(f"front matter is missing '{name}'", path, field_line(text, name))
+        for name in FRONT_MATTER_FIELDS
+        if meta.get(name) in (None, "")
+    ]
+
+
+def as_date(value: Any, name: str, path: Path, line: int) -> date:
+    """A front-matter date; CorpusError at `line` when it is not an ISO date."""
     if isinstance(value, date):
         return value
     try:
@@ -124,9 +135,9 @@ def _alternate_questions(raw: Any, text: str, path: Path) -> dict[str, tuple[str
 def parse_article(text: str, path: Path) -> Article:
     """Parse one article file; raises CorpusError with file:line on the first problem."""
     meta, body, body_line = split_front_matter(text, path)
-    for name in FRONT_MATTER_FIELDS:
-        if meta.get(name) in (None, ""):
-            raise CorpusError(f"front matter is missing '{name}'", path, field_line(text, name))
+    missing = missing_field_errors(meta, text, path)
+    if missing:
+        raise missing[0]
     article_id = str(meta["id"])
     if not _ID_PATTERN.match(article_id):
         raise CorpusError(
@@ -147,10 +158,10 @@ def parse_article(text: str, path: Path) -> Article:
         title=str(meta["title"]),
         url=url,
         version=str(meta["version"]),
-        approved_on=_as_date(
+        approved_on=as_date(
             meta["approved_on"], "approved_on", path, field_line(text, "approved_on")
         ),
-        review_by=_as_date(meta["review_by"], "review_by", path, field_line(text, "review_by")),
+        review_by=as_date(meta["review_by"], "review_by", path, field_line(text, "review_by")),
         body=body,
         path=path,
         body_line=body_line,
@@ -180,16 +191,33 @@ def load_articles(corpus_dir: Path) -> list[Article]:
     return articles
 
 
+def read_responses(path: Path) -> tuple[dict[str, Any], str]:
+    """responses.yaml's mapping and its text; CorpusError (with its line) when the file is
+    missing, not YAML or not a mapping."""
+    if not path.is_file():
+        raise CorpusError(f"{RESPONSES_FILE} is missing from the corpus folder", path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise CorpusError(f"not valid YAML: {exc}", path, line) from exc
+    if not isinstance(raw, dict):
+        raise CorpusError("must map message names to their wording", path, 1)
+    return raw, text
+
+
+def missing_responses(raw: Mapping[str, Any]) -> list[str]:
+    """The required messages that are absent or empty."""
+    return [key for key in RESPONSE_KEYS if not str(raw.get(key) or "").strip()]
+
+
 def load_responses(corpus_dir: Path) -> Responses:
     """The editors' fixed wording; every key must be present and non-empty."""
     path = corpus_dir / RESPONSES_FILE
-    if not path.is_file():
-        raise CorpusError(f"{RESPONSES_FILE} is missing from the corpus folder", path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise CorpusError(f"not valid YAML: {exc}", path, 1) from exc
-    missing = [key for key in RESPONSE_KEYS if not str(raw.get(key) or "").strip()]
+    raw, _ = read_responses(path)
+    missing = missing_responses(raw)
     if missing:
         raise CorpusError(f"missing required message(s): {', '.join(missing)}", path, 1)
     return Responses(**{key: str(raw[key]).strip() for key in RESPONSE_KEYS})

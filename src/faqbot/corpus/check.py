@@ -7,32 +7,31 @@ the line to fix. Errors stop a build; warnings (a stale `review_by`) do not.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from faqbot.corpus.articles import (
-    FRONT_MATTER_FIELDS,
-    RESPONSE_KEYS,
+    DATE_FIELDS,
     RESPONSES_FILE,
     anchor_line,
     article_files,
+    as_date,
     field_line,
+    missing_field_errors,
+    missing_responses,
     parse_article,
+    read_responses,
     split_front_matter,
 )
-from faqbot.corpus.chunking import chunk_article, parse_blocks, slugify
+from faqbot.corpus.chunking import HEADING_LINE, chunk_article, parse_blocks, slugify
 from faqbot.errors import CorpusError, FaqbotError
 from faqbot.models import Article
 
 Severity = Literal["error", "warning"]
 SAFETY_FILE = "safety.yaml"
-DATE_FIELDS = ("approved_on", "review_by")
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,11 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+    @classmethod
+    def from_error(cls, exc: CorpusError, path: Path) -> Problem:
+        """The parser's own error as an error of the check, at its line (1 when it has none)."""
+        return cls(path, exc.line or 1, "error", exc.detail)
 
 
 @dataclass
@@ -83,66 +87,30 @@ class CheckReport:
         return CorpusError(first.message + extra, first.path, first.line)
 
 
-def _date_problem(
-    value: Any, name: str, path: Path, line: int
-) -> tuple[date | None, Problem | None]:
-    if isinstance(value, date):
-        return value, None
-    try:
-        return date.fromisoformat(str(value)), None
-    except ValueError:
-        return None, Problem(
-            path, line, "error", f"'{name}' must be a date like 2026-01-31, got {value!r}"
-        )
-
-
 def _front_matter_problems(
     text: str, path: Path, meta: dict[str, Any], today: date
 ) -> tuple[list[Problem], bool]:
     """Problems in the front matter, and whether the article is stale."""
-    problems: list[Problem] = []
-    for name in FRONT_MATTER_FIELDS:
-        if meta.get(name) in (None, ""):
-            problems.append(
-                Problem(path, field_line(text, name), "error", f"front matter is missing '{name}'")
-            )
+    problems = [Problem.from_error(e, path) for e in missing_field_errors(meta, text, path)]
     dates: dict[str, date] = {}
     for name in DATE_FIELDS:
         if meta.get(name) in (None, ""):
             continue
-        value, problem = _date_problem(meta[name], name, path, field_line(text, name))
-        if problem is not None:
-            problems.append(problem)
-        elif value is not None:
-            dates[name] = value
+        try:
+            dates[name] = as_date(meta[name], name, path, field_line(text, name))
+        except CorpusError as exc:
+            problems.append(Problem.from_error(exc, path))
     stale = False
     if "approved_on" in dates and "review_by" in dates:
-        if dates["review_by"] < dates["approved_on"]:
-            problems.append(
-                Problem(
-                    path,
-                    field_line(text, "review_by"),
-                    "error",
-                    f"'review_by' ({dates['review_by']}) is before 'approved_on' "
-                    f"({dates['approved_on']})",
-                )
-            )
-        elif dates["review_by"] < today:
-            stale = True
-            problems.append(
-                Problem(
-                    path,
-                    field_line(text, "review_by"),
-                    "warning",
-                    f"the article is stale: its review_by date {dates['review_by']} has passed; "
-                    "have it reviewed and update 'review_by'",
-                )
-            )
+        found, stale = _review_problems(
+            path, field_line(text, "review_by"), dates["approved_on"], dates["review_by"], today
+        )
+        problems.extend(found)
     if not problems:
         try:  # the parser's own rules (id and url shape) with their lines
             parse_article(text, path)
         except CorpusError as exc:
-            problems.append(Problem(path, exc.line or 1, "error", exc.detail))
+            problems.append(Problem.from_error(exc, path))
     return problems, stale
 
 
@@ -195,34 +163,36 @@ def _body_problems(body: str, body_line: int, path: Path) -> list[Problem]:
     return problems
 
 
-_HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
-
-
 def _all_headings(body: str) -> list[tuple[int, int, str]]:
     """(body line, level, text) of every Markdown heading."""
     found = []
     for number, line in enumerate(body.split("\n"), start=1):
-        match = _HEADING_LINE.match(line)
+        match = HEADING_LINE.match(line)
         if match:
             found.append((number, len(match.group(1)), match.group(2)))
     return found
 
 
+def _review_problems(
+    path: Path, line: int, approved_on: date, review_by: date, today: date
+) -> tuple[list[Problem], bool]:
+    """review_by before approved_on (an error), or past (a warning: the article is stale)."""
+    if review_by < approved_on:
+        message = f"'review_by' ({review_by}) is before 'approved_on' ({approved_on})"
+        return [Problem(path, line, "error", message)], False
+    if review_by < today:
+        message = (
+            f"the article is stale: its review_by date {review_by} has passed; "
+            "have it reviewed and update 'review_by'"
+        )
+        return [Problem(path, line, "warning", message)], True
+    return [], False
+
+
 def _article_problems(article: Article, text: str, today: date) -> tuple[list[Problem], bool]:
     """Date problems of an article that parsed: review_by before approved_on, or stale."""
     line = field_line(text, "review_by")
-    if article.review_by < article.approved_on:
-        message = (
-            f"'review_by' ({article.review_by}) is before 'approved_on' ({article.approved_on})"
-        )
-        return [Problem(article.path, line, "error", message)], False
-    if article.review_by < today:
-        message = (
-            f"the article is stale: its review_by date {article.review_by} has passed; "
-            "have it reviewed and update 'review_by'"
-        )
-        return [Problem(article.path, line, "warning", message)], True
-    return [], False
+    return _review_problems(article.path, line, article.approved_on, article.review_by, today)
 
 
 def _alternate_problems(article: Article, text: str) -> list[Problem]:
@@ -261,7 +231,7 @@ def check_article(
     try:  # find every front matter problem, not only the parser's first
         meta, body, body_line = split_front_matter(text, path)
     except CorpusError as exc:
-        return [Problem(path, exc.line or 1, "error", exc.detail)], None, 1, False, None
+        return [Problem.from_error(exc, path)], None, 1, False, None
     problems, stale = _front_matter_problems(text, path, meta, today)
     problems.extend(_body_problems(body, body_line, path))
     article_id = str(meta["id"]) if meta.get("id") not in (None, "") else None
@@ -269,18 +239,12 @@ def check_article(
 
 
 def check_responses(corpus_dir: Path) -> list[Problem]:
+    """The parser's responses.yaml rules, with each missing message at its own line."""
     path = corpus_dir / RESPONSES_FILE
-    if not path.is_file():
-        return [Problem(path, 1, "error", f"{RESPONSES_FILE} is missing from the corpus folder")]
-    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        return [Problem(path, line, "error", f"not valid YAML: {exc}")]
-    if not isinstance(raw, dict):
-        return [Problem(path, 1, "error", "must map message names to their wording")]
+        raw, text = read_responses(path)
+    except CorpusError as exc:
+        return [Problem.from_error(exc, path)]
     return [
         Problem(
             path,
@@ -288,8 +252,7 @@ def check_responses(corpus_dir: Path) -> list[Problem]:
             "error",
             f"required message '{key}' is missing or empty (the wording editors approve for it)",
         )
-        for key in RESPONSE_KEYS
-        if not str(raw.get(key) or "").strip()
+        for key in missing_responses(raw)
     ]
 
 
@@ -316,7 +279,7 @@ def check_glossary_file(corpus_dir: Path, articles: Iterable[Article] | None) ->
     try:
         glossary = load_glossary(corpus_dir)
     except CorpusError as exc:
-        return [Problem(path, exc.line or 1, "error", exc.detail)]
+        return [Problem.from_error(exc, path)]
     if articles is None:
         return []
     passages = [p for a in articles for p in chunk_article(a)]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from faqbot.models import Article, Passage
 
 SECTION_SEPARATOR = " › "
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")  # ATX: level, text
 _BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
 ID_HASH_CHARS = 10
 
@@ -72,7 +72,7 @@ def parse_blocks(body: str) -> list[Block]:
         current = None
 
     for number, offset, line in _lines_with_offsets(body):
-        heading = _HEADING.match(line)
+        heading = HEADING_LINE.match(line)
         if heading:
             close()
             level, text = len(heading.group(1)), heading.group(2)

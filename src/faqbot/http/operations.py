@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool
 
 from faqbot.http.errors import error_response
+from faqbot.http.metrics import router as metrics_router
 from faqbot.http.rate_limit import LIMITED_PATHS
 from faqbot.models import Answer
 from faqbot.operations import metrics
@@ -110,7 +111,7 @@ def ops_of(app: FastAPI) -> Operations:
 def install_operations(app: FastAPI, settings: Settings) -> None:
     app.state.operations = Operations(settings)
     if settings.metrics:
-        app.include_router(metrics.router)
+        app.include_router(metrics_router)
     app.include_router(feedback_router)
 
 

@@ -6,22 +6,14 @@ cache, and stored in the version folder beside the passages:
     alternates.jsonl   row i = the section of alternate i (article id and anchor)
 The question text itself is not stored, so nothing that serves answers can show it.
 
-Query: question↔question cosines run on a higher scale than question↔passage ones (two
-different questions about the same drug often score 0.8–0.9), so a similarity alone is no
-evidence. A section's alternates vouch for it only when the question's best alternate of that
-section is a strict match (≥ `min_similarity`) *and* beats every other section's best alternate
-by `min_margin` (the ratio test of feature matching: a match that is not distinctive says only
-"this is about ketamine"). The vouched-for section's best passage for the question is then
-scored as that similarity, its other passages shifted by the same amount — so the answer is
-still the section's own best verbatim passage, and its siblings keep their order. Scores are
-only ever raised, and at most one section per question is.
+Query: SectionAlternates gives each section's best alternate cosine with a question; whether
+that vouches for a section, and how far it lifts it, is answering/alternates.py's.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
@@ -36,14 +28,6 @@ ALTERNATE_VECTORS_FILE = "alternates.faiss"
 ALTERNATES_FILE = "alternates.jsonl"
 Floats = npt.NDArray[np.float32]
 Section = tuple[str, str]  # (article id, anchor)
-
-
-@dataclass(frozen=True)
-class AlternateMatch:
-    """When a question's match to an alternate is strong and distinctive enough to count."""
-
-    min_similarity: float
-    min_margin: float
 
 
 def collect_alternates(articles: Sequence[Article]) -> list[AlternateQuestion]:
@@ -89,34 +73,6 @@ class SectionAlternates:
         best = np.full(len(self.sections), -np.inf, dtype=np.float32)
         np.maximum.at(best, self.section_of, similarities)
         return best
-
-
-def vouched_section(best: Floats, match: AlternateMatch) -> int | None:
-    """The one section whose alternates match strictly and distinctively, if any."""
-    if len(best) == 0:
-        return None
-    top = int(np.argmax(best))
-    runner_up = float(np.delete(best, top).max()) if len(best) > 1 else -np.inf
-    if best[top] < match.min_similarity or best[top] - runner_up < match.min_margin:
-        return None
-    return top
-
-
-def lift_by_alternates(
-    fused: Floats, alternates: SectionAlternates, query: Vectors, match: AlternateMatch
-) -> Floats:
-    """Raise the vouched-for section so its best passage scores the alternate's similarity."""
-    best = alternates.best_per_section(query)
-    section = vouched_section(best, match)
-    if section is None:
-        return fused
-    rows = alternates.section_rows[section]
-    lift = float(best[section]) - float(fused[rows].max())
-    if lift <= 0:
-        return fused
-    lifted = fused.copy()
-    lifted[rows] += np.float32(lift)
-    return lifted
 
 
 def write_alternates(

@@ -1,4 +1,4 @@
-"""Prometheus metrics, made with prometheus-client, served at GET /metrics.
+"""Prometheus metrics, made with prometheus-client (GET /metrics serves them: http/metrics.py).
 
 Several worker processes: when PROMETHEUS_MULTIPROC_DIR is set before this module is imported
 (`faqbot serve --workers N` sets it), every process writes its values to files there and /metrics
@@ -10,15 +10,11 @@ responses are counted by the request middleware.
 
 from __future__ import annotations
 
-import hmac
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -145,26 +141,3 @@ def exposition() -> bytes:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest(REGISTRY)
-
-
-router = APIRouter()
-
-
-@router.get("/metrics", include_in_schema=False)
-def metrics(request: Request, authorization: Annotated[str | None, Header()] = None) -> Response:
-    """Prometheus metrics; needs `Authorization: Bearer <FAQBOT_METRICS_TOKEN>` when one is set."""
-    token: str | None = request.app.state.settings.metrics_token
-    if token:
-        expected = f"Bearer {token}".encode()
-        if not hmac.compare_digest((authorization or "").encode(), expected):
-            return Response(
-                b'{"error":{"code":"unauthorized","message":"GET /metrics needs the metrics '
-                b'bearer token."}}',
-                status_code=401,
-                media_type="application/json",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-    answerer = getattr(request.app.state, "answerer", None)
-    if answerer is not None:
-        set_index(answerer.state.version, len(answerer.state.index.passages))
-    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faqbot.answering.alternates import AlternateMatch
 from faqbot.answering.answerer import (
     CALIBRATION_FILE,
     SAFETY_FILE,
@@ -29,7 +30,6 @@ from faqbot.corpus.safety_rules import SafetyRules, emergency_examples, load_saf
 from faqbot.embedding.encoder import Embedder, SentenceTransformerEmbedder
 from faqbot.embedding.onnx_encoder import onnx_embedder
 from faqbot.errors import CalibrationError
-from faqbot.index.alternates import AlternateMatch
 from faqbot.index.version import load_version, require_rules, version_folder
 from faqbot.publishing.build import GateConfig
 from faqbot.publishing.evaluation import EvalQuestion, EvalReport, evaluate

@@ -235,9 +235,16 @@ def is_topic_word(word: str) -> bool:
     return is_content_word(word) and zipf(word) < GENERIC_ZIPF
 
 
+def passage_words(passage: Passage) -> list[str]:
+    """The words a passage gives the corpus vocabulary, in order: its article's title, its
+    section and its text."""
+    return words(f"{passage.article_title} {passage.section} {passage.text}")
+
+
 def corpus_vocabulary(passages: Iterable[Passage]) -> set[str]:
-    """Every word of the passages, their sections and their article titles."""
+    """Every word of the passages, their sections and their article titles: the one corpus
+    vocabulary of the scope guard, spelling repair and the glossary check."""
     vocabulary: set[str] = set()
     for p in passages:
-        vocabulary.update(words(f"{p.article_title} {p.section} {p.text}"))
+        vocabulary.update(passage_words(p))
     return vocabulary
