@@ -161,11 +161,13 @@ class Settings(BaseSettings):
         description='Repair misspelt words before retrieval ("side efects" → "side effects"; '
         "see answering/spelling.py). The safety gate always reads the question as typed.",
     )
+    # Off by default until issue 17's gap closes: on the blind and sealed sets it calls one
+    # ordinary question each an emergency, and "what is the overdose risk?" too.
     crisis_meaning: bool = Field(
-        True,
-        description="Recognise a crisis by meaning as well as by the safety rules' patterns: "
-        "closeness to the editors' example messages (safety.yaml `examples:`) and the "
-        "calibrated classifier in crisis.json. Off: patterns alone, for measuring.",
+        False,
+        description="Opt-in: recognise a crisis by meaning as well as by the safety rules' "
+        "patterns: closeness to the editors' example messages (safety.yaml `examples:`) and "
+        "the calibrated classifier in crisis.json. Off: patterns alone.",
     )
     # Used by `faqbot calibrate-crisis` only (publishing/crisis_calibration.py): the budget of
     # false alarms on everyday requests and health questions nobody here wrote (CLINC150 val,
