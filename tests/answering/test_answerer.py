@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from faqbot.answering.answerer import SAFETY_FILE, Policy, Thresholds, decide
-from faqbot.corpus.safety_rules import load_safety_rules
+from faqbot.answering.answerer import Policy, Thresholds, decide
+from faqbot.corpus.safety_rules import SAFETY_FILE, load_safety_rules
 from faqbot.models import Hit, Passage
 
 from ..conftest import CORPUS

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from faqbot.answering.answerer import SAFETY_FILE, Policy, Thresholds, decide
-from faqbot.corpus.safety_rules import load_safety_rules
+from faqbot.answering.answerer import Policy, Thresholds, decide
+from faqbot.corpus.safety_rules import SAFETY_FILE, load_safety_rules
 from faqbot.models import Hit, Passage
 from faqbot.text.normalize import normalize_question
 

@@ -22,7 +22,6 @@ from faqbot.models import Answer, Hit, Passage, Responses, Status
 from faqbot.text.normalize import normalize_question
 
 CALIBRATION_FILE = "calibration.json"
-SAFETY_FILE = "safety.yaml"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from faqbot.answering.answerer import Answerer
 from faqbot.cli.editor import CommandFactory
 from faqbot.corpus.articles import load_articles
 from faqbot.corpus.crisis_file import CRISIS_FILE, write_crisis_calibration
-from faqbot.corpus.safety_rules import emergency_examples, load_safety_rules
+from faqbot.corpus.safety_rules import SAFETY_FILE, emergency_examples, load_safety_rules
 from faqbot.publishing.crisis_calibration import (
     CrisisMessage,
     CrisisTraining,
@@ -44,7 +44,7 @@ def _labelled(settings: Settings) -> tuple[list[str], list[str]]:
 
 def cmd_calibrate_crisis(args: argparse.Namespace, settings: Settings) -> int:
     corpus_dir = args.corpus or settings.corpus_dir
-    rules = load_safety_rules(corpus_dir / "safety.yaml")
+    rules = load_safety_rules(corpus_dir / SAFETY_FILE)
     examples, owners = emergency_examples(rules)
     emergencies, ordinary_questions = _labelled(settings)
     articles = [f"{p}" for a in load_articles(corpus_dir) for p in a.body.split("\n\n") if p]

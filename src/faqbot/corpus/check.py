@@ -31,7 +31,6 @@ from faqbot.errors import CorpusError, FaqbotError
 from faqbot.models import Article
 
 Severity = Literal["error", "warning"]
-SAFETY_FILE = "safety.yaml"
 
 
 @dataclass(frozen=True)
@@ -257,7 +256,7 @@ def check_responses(corpus_dir: Path) -> list[Problem]:
 
 
 def check_safety_file(corpus_dir: Path) -> list[Problem]:
-    from faqbot.corpus.safety_rules import load_safety_rules
+    from faqbot.corpus.safety_rules import SAFETY_FILE, load_safety_rules
 
     path = corpus_dir / SAFETY_FILE
     try:

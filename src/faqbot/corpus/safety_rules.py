@@ -19,6 +19,7 @@ from faqbot.errors import FaqbotError
 from faqbot.text.normalize import fold_for_matching
 
 __all__ = [
+    "SAFETY_FILE",
     "SafetyCategory",
     "SafetyRule",
     "SafetyRules",
@@ -30,6 +31,8 @@ __all__ = [
     "load_safety_rules",
     "weakened_emergency_rules",
 ]
+
+SAFETY_FILE = "safety.yaml"  # in the corpus folder, and copied into every index version
 
 SafetyCategory = Literal["emergency", "advice"]
 

@@ -13,7 +13,6 @@ import numpy as np
 from faqbot.answering.alternates import AlternateMatch
 from faqbot.answering.answerer import (
     CALIBRATION_FILE,
-    SAFETY_FILE,
     Answerer,
     Policy,
     ServingState,
@@ -26,7 +25,12 @@ from faqbot.answering.spelling import SpellingRepair
 from faqbot.corpus.articles import load_responses
 from faqbot.corpus.crisis_file import CRISIS_FILE, read_crisis_calibration
 from faqbot.corpus.glossary import Glossary, load_glossary
-from faqbot.corpus.safety_rules import SafetyRules, emergency_examples, load_safety_rules
+from faqbot.corpus.safety_rules import (
+    SAFETY_FILE,
+    SafetyRules,
+    emergency_examples,
+    load_safety_rules,
+)
 from faqbot.embedding.encoder import Embedder, SentenceTransformerEmbedder
 from faqbot.embedding.onnx_encoder import onnx_embedder
 from faqbot.errors import CalibrationError
