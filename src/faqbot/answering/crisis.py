@@ -3,18 +3,30 @@
 Editors' rules (`safety.yaml` patterns) catch the phrasings their authors foresaw. This layer
 compares the message's sentence vector with the editors' example messages (`examples:` under an
 emergency rule) and, when a calibrated linear classifier over the same vectors is present, with
-that too. Either firing makes the message an emergency. Pure: it receives vectors and cuts, and
-never reads files or settings (serving/ loads `crisis.json`; publishing/ writes it).
+that too. Either firing makes the message an emergency. The decision is pure: it receives vectors
+and cuts, and nothing here reads files or settings (serving/ loads `crisis.json`; publishing/ writes it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from faqbot.embedding.encoder import Embedder
+from faqbot.text.normalize import normalize_question
+
 Floats = npt.NDArray[np.float32]
+
+
+def message_vectors(embedder: Embedder, texts: Sequence[str]) -> Floats:
+    """Unit vectors of messages as the gate reads them (normalised like a visitor's message):
+    calibration and serving encode the editors' examples through this one function, so the
+    cuts calibration sets hold for the vectors serving compares with."""
+    vectors = embedder.encode([normalize_question(t) for t in texts])
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), embedder.dimension)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from faqbot.answering.crisis import CrisisClassifier, CrisisModel, Floats, recognise_crisis
+from faqbot.answering.crisis import (
+    CrisisClassifier,
+    CrisisModel,
+    Floats,
+    message_vectors,
+    recognise_crisis,
+)
 from faqbot.corpus.crisis_file import CrisisCalibration, examples_digest
 from faqbot.corpus.safety_rules import SafetyRules, check_safety
 from faqbot.embedding.encoder import Embedder
@@ -104,12 +110,6 @@ def load_ordinary(shared: Path) -> OrdinaryText:
     )
 
 
-def encode(embedder: Embedder, texts: Sequence[str]) -> Floats:
-    """Unit vectors of the texts as the gate sees them (normalised like a visitor's message)."""
-    vectors = embedder.encode([normalize_question(t) for t in texts])
-    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), embedder.dimension)
-
-
 def fit_classifier(positives: Floats, *negatives: Floats) -> tuple[Floats, float]:
     """Logistic regression; returns (weights, bias) in logit units.
 
@@ -176,14 +176,14 @@ def calibrate_crisis(
     """Train the classifier, then set both cuts on data it did not see (module docstring)."""
     if not training.examples:
         raise CalibrationError("no emergency rule has examples: nothing to calibrate")
-    examples = encode(embedder, training.examples)
-    own = encode(embedder, training.negatives)
+    examples = message_vectors(embedder, training.examples)
+    own = message_vectors(embedder, training.negatives)
     coef, bias = fit_classifier(
-        encode(embedder, [*training.examples, *training.positives]),
+        message_vectors(embedder, [*training.examples, *training.positives]),
         own,
-        encode(embedder, training.ordinary.train),
+        message_vectors(embedder, training.ordinary.train),
     )
-    ordinary = encode(embedder, training.ordinary.calibrate)
+    ordinary = message_vectors(embedder, training.ordinary.calibrate)
     # An example vouches alone only for near-duplicates: closer than public text comes but
     # rarely, and closer than any of the clinic's own ordinary questions and articles comes.
     example_cut = max(
@@ -193,7 +193,7 @@ def calibrate_crisis(
     crisis = [m for m in training.tune if m.emergency]
     if not crisis:
         raise CalibrationError("the crisis messages have no tune emergencies to calibrate on")
-    vectors = encode(embedder, [m.message for m in crisis])
+    vectors = message_vectors(embedder, [m.message for m in crisis])
     caught = caught_by_rules(crisis, rules) | ((vectors @ examples.T).max(axis=1) >= example_cut)
     needed = int(np.ceil(recall * len(crisis))) - int(caught.sum())
     scores = vectors[~caught] @ coef + bias

@@ -18,7 +18,7 @@ from faqbot.answering.answerer import (
     ServingState,
     Thresholds,
 )
-from faqbot.answering.crisis import CrisisClassifier, CrisisModel
+from faqbot.answering.crisis import CrisisClassifier, CrisisModel, message_vectors
 from faqbot.answering.retrieval import FusionConfig
 from faqbot.answering.scope import ScopeGuard
 from faqbot.answering.spelling import SpellingRepair
@@ -102,8 +102,9 @@ def crisis_model(
         if calibration.weights
         else None
     )
-    vectors = np.asarray(embedder.encode(list(examples)), dtype=np.float32)
-    return CrisisModel(vectors, owners, calibration.example_cut, classifier)
+    return CrisisModel(
+        message_vectors(embedder, examples), owners, calibration.example_cut, classifier
+    )
 
 
 def fusion_config(settings: Settings) -> FusionConfig:
