@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import ClassVar
 
 import faiss
 import numpy as np
@@ -70,17 +71,19 @@ def _passages(count: int) -> list[Passage]:
 
 
 class AnnBackendContract:
-    """The suite; subclass it and override `backend` and `policy`."""
+    """The suite; a subclass sets BACKEND, the backend under test, and POLICY, an IndexPolicy
+    under which build_vector_index picks it for COUNT vectors."""
+
+    BACKEND: ClassVar[AnnBackend]
+    POLICY: ClassVar[IndexPolicy]
 
     @pytest.fixture
     def backend(self) -> AnnBackend:
-        """The backend under test."""
-        raise NotImplementedError
+        return self.BACKEND
 
     @pytest.fixture
     def policy(self) -> IndexPolicy:
-        """An IndexPolicy under which build_vector_index picks `backend` for COUNT vectors."""
-        raise NotImplementedError
+        return self.POLICY
 
     @pytest.fixture
     def vectors(self) -> Vectors:

@@ -15,7 +15,8 @@ import pytest
 from faqbot.embedding.encoder import SentenceTransformerEmbedder
 from faqbot.http.app import create_app
 from faqbot.operations.logs import JsonFormatter, TextFormatter
-from faqbot.operations.report import RENDERERS, build_report
+from faqbot.operations.report import build_report
+from faqbot.operations.report_rendering import RENDERERS
 from faqbot.settings import Settings
 
 from ..conftest import CORPUS, LiveServer

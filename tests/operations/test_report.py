@@ -10,7 +10,8 @@ from pathlib import Path
 
 from faqbot.cli.commands import main
 from faqbot.operations.feedback import FeedbackStore, ShownPassage
-from faqbot.operations.report import build_report, render_html, render_text
+from faqbot.operations.report import build_report
+from faqbot.operations.report_rendering import render_html, render_text
 from faqbot.operations.unanswered import UnansweredStore
 
 from ..conftest import CORPUS, FakeEmbedder

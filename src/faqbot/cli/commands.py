@@ -15,6 +15,7 @@ from pathlib import Path
 from faqbot import __version__
 from faqbot.answering.answerer import Answerer, Thresholds
 from faqbot.cli.crisis import register as register_crisis_commands
+from faqbot.cli.editor import CommandFactory
 from faqbot.cli.editor import register as register_editor_commands
 from faqbot.corpus.articles import load_articles
 from faqbot.embedding.encoder import SentenceTransformerEmbedder, encoder_threads
@@ -122,7 +123,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from faqbot.operations.report import RENDERERS, build_report
+    from faqbot.operations.report import build_report
+    from faqbot.operations.report_rendering import RENDERERS
 
     corpus_dir, index_dir = _paths(args, settings)
     settings = settings.model_copy(update={"index_dir": index_dir})
@@ -243,6 +245,9 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+QUESTIONS_HELP = "JSONL in the dev-set format (default: FAQBOT_DEV_QUESTIONS)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="faqbot",
@@ -250,6 +255,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"faqbot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    command = _command_factory(commands)
+    register_editor_commands(command)  # check, build, import, versions, rollback
+    register_crisis_commands(command)  # calibrate-crisis, eval-crisis
+    _add_serving_commands(command)  # serve, ask
+    _add_quality_commands(command)  # calibrate, eval, report
+    _add_eval_retrieval(commands)  # its own --corpus (a JSONL file) and no --index
+    return parser
+
+
+def _command_factory(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> CommandFactory:
+    """Adds a subcommand with the --corpus and --index options every corpus command takes."""
 
     def command(
         name: str, text: str, handler: Callable[[argparse.Namespace, Settings], int]
@@ -264,8 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    register_editor_commands(command)  # check, build, import, versions, rollback
-    register_crisis_commands(command)  # calibrate-crisis, eval-crisis
+    return command
+
+
+def _add_serving_commands(command: CommandFactory) -> None:
+    """serve and ask: what visitors' questions go through."""
     serve = command("serve", "Serve the HTTP API, the widget and the staff page.", cmd_serve)
     serve.add_argument("--host", help="address to listen on (default: FAQBOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: FAQBOT_PORT or 8000)")
@@ -283,28 +304,20 @@ def build_parser() -> argparse.ArgumentParser:
     ask = command("ask", "Answer one question from the published index.", cmd_ask)
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--json", action="store_true", help="print the same JSON as POST /ask")
+
+
+def _add_quality_commands(command: CommandFactory) -> None:
+    """calibrate, eval and report: how well the published index answers."""
     calibrate = command(
         "calibrate",
         "Choose the answer and related thresholds from labelled questions.",
         cmd_calibrate,
     )
-    calibrate.add_argument(
-        "questions",
-        nargs="?",
-        type=Path,
-        default=None,
-        help="JSONL in the dev-set format (default: FAQBOT_DEV_QUESTIONS)",
-    )
+    calibrate.add_argument("questions", nargs="?", type=Path, default=None, help=QUESTIONS_HELP)
     ev = command(
         "eval", "Score labelled questions: accuracy per kind, non-verbatim count.", cmd_eval
     )
-    ev.add_argument(
-        "questions",
-        nargs="?",
-        type=Path,
-        default=None,
-        help="JSONL in the dev-set format (default: FAQBOT_DEV_QUESTIONS)",
-    )
+    ev.add_argument("questions", nargs="?", type=Path, default=None, help=QUESTIONS_HELP)
     ev.add_argument("--min", type=float, help="exit non-zero when overall accuracy is below this")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     report = command(
@@ -318,6 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--format", choices=("text", "json", "html"), default="text")
     report.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
+
+
+def _add_eval_retrieval(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """eval-retrieval: retrieval quality on a QA corpus that is not the clinic's."""
     er = commands.add_parser(
         "eval-retrieval",
         help="Retrieval quality (nDCG@10, P@1, Recall@10, MRR@10) on a QA corpus such as MedQuAD.",
@@ -347,7 +364,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="print one JSON object (keys ndcg@10, p@1, recall@10, mrr@10)",
     )
     er.set_defaults(handler=cmd_eval_retrieval)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -50,12 +50,17 @@ _TextDatesLoader.yaml_implicit_resolvers = {
 }
 
 
+def yaml_error_line(exc: yaml.YAMLError, first_line: int = 1) -> int:
+    """The file line of a YAML error in text that starts at `first_line` (1 when unknown)."""
+    mark = getattr(exc, "problem_mark", None)
+    return int(mark.line) + first_line if mark is not None else 1
+
+
 def _parse_yaml(header: str, path: Path) -> dict[str, Any]:
     try:
         meta = yaml.load(header, Loader=_TextDatesLoader) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
+        line = yaml_error_line(exc, first_line=2)  # the header starts below the opening '---'
         raise CorpusError(f"front matter is not valid YAML: {exc}", path, line) from exc
     if not isinstance(meta, dict):
         raise CorpusError("front matter must be a mapping of fields", path, 2)
@@ -200,9 +205,7 @@ def read_responses(path: Path) -> tuple[dict[str, Any], str]:
     try:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise CorpusError(f"not valid YAML: {exc}", path, line) from exc
+        raise CorpusError(f"not valid YAML: {exc}", path, yaml_error_line(exc)) from exc
     if not isinstance(raw, dict):
         raise CorpusError("must map message names to their wording", path, 1)
     return raw, text

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from faqbot.corpus.articles import field_line
+from faqbot.corpus.articles import field_line, yaml_error_line
 from faqbot.errors import CorpusError
 from faqbot.text.words import words
 
@@ -116,9 +116,7 @@ def load_glossary(corpus_dir: Path) -> Glossary:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise CorpusError(f"not valid YAML: {exc}", path, line) from exc
+        raise CorpusError(f"not valid YAML: {exc}", path, yaml_error_line(exc)) from exc
     return parse_glossary(raw, path, text)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -66,27 +66,34 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
 
 def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     """Build the app; the model and index load in the lifespan (an embedder may be injected)."""
+    app = FastAPI(
+        title="faqbot",
+        version=__version__,
+        description="Answers only with approved article text, word for word.",
+        lifespan=_lifespan(settings, embedder),
+    )
+    app.state.settings = settings
+    _complete_schema(app, settings)
+    app.include_router(reload_router)  # POST /admin/reload (404 unless FAQBOT_ADMIN_TOKEN)
+    _install_error_handlers(app)
+    install_guards(app, settings)  # before the request log, so it logs what the guards refuse
+    _install_request_log(app, settings)
+    install_operations(app, settings)
+
+    install_web(app, settings)
+    _install_routes(app, settings)  # GET /healthz, POST /ask
+    return app
+
+
+def _lifespan(
+    settings: Settings, embedder: Embedder | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Load before serving; while serving, watch for new versions and reload requests."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.answerer = None
-        app.state.load_error = None
-        model: Embedder | None = None
         loading_since = time.monotonic()  # a reload request older than this needs no answer
-        try:
-            threads = encoder_threads(settings.encoder_threads, settings.workers)
-            limit_native_threads(threads)
-            model = embedder or query_embedder(settings, threads=threads)
-            model.encode(["warm-up"])  # the first forward pass is slow; keep it off visitors
-            state = load_state(settings, settings.index_dir, model)
-            # Cache first (a repeated question never queues), then one encoder pass at a time.
-            query_model = with_query_cache(BatchingEmbedder(model), settings.query_cache_size)
-            app.state.answerer = Answerer(query_model, state, settings.candidates)
-            log.info("loaded index %s", state.version)
-            on_loaded(app)
-        except FaqbotError as exc:
-            app.state.load_error = str(exc)
-            log.error("could not load: %s", exc)
+        model = _load(app, settings, embedder)
         answerer = app.state.answerer
         runtime = settings.worker_runtime_dir  # set by `faqbot serve --workers N`
         app.state.reloader = Reloader(
@@ -105,21 +112,34 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             app.state.reloader.stop()
             on_shutdown(app)
 
-    app = FastAPI(
-        title="faqbot",
-        version=__version__,
-        description="Answers only with approved article text, word for word.",
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
-    _complete_schema(app, settings)
-    app.include_router(reload_router)  # POST /admin/reload (404 unless FAQBOT_ADMIN_TOKEN)
-    _install_error_handlers(app)
-    install_guards(app, settings)  # before the request log, so it logs what the guards refuse
-    _install_request_log(app, settings)
-    install_operations(app, settings)
+    return lifespan
 
-    install_web(app, settings)
+
+def _load(app: FastAPI, settings: Settings, embedder: Embedder | None) -> Embedder | None:
+    """The model, the published version and their Answerer on app.state; a FaqbotError is kept
+    as app.state.load_error instead (the app then answers 503). Returns the model, if any."""
+    app.state.answerer = None
+    app.state.load_error = None
+    model: Embedder | None = None
+    try:
+        threads = encoder_threads(settings.encoder_threads, settings.workers)
+        limit_native_threads(threads)
+        model = embedder or query_embedder(settings, threads=threads)
+        model.encode(["warm-up"])  # the first forward pass is slow; keep it off visitors
+        state = load_state(settings, settings.index_dir, model)
+        # Cache first (a repeated question never queues), then one encoder pass at a time.
+        query_model = with_query_cache(BatchingEmbedder(model), settings.query_cache_size)
+        app.state.answerer = Answerer(query_model, state, settings.candidates)
+        log.info("loaded index %s", state.version)
+        on_loaded(app)
+    except FaqbotError as exc:
+        app.state.load_error = str(exc)
+        log.error("could not load: %s", exc)
+    return model
+
+
+def _install_routes(app: FastAPI, settings: Settings) -> None:
+    """GET /healthz and POST /ask."""
 
     @app.get("/healthz", response_model=HealthResponse, responses=error_responses(503))
     def healthz(answerer: Annotated[Answerer, Depends(get_answerer)]) -> HealthResponse:
@@ -153,8 +173,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         response = to_response(answer)
         response.answer_id = after_answer(request, question, answer)
         return response
-
-    return app
 
 
 def app_from_settings() -> FastAPI:

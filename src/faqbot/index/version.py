@@ -159,32 +159,12 @@ def write_version(
     vector_index, choice = build_vector_index(vectors, policy or IndexPolicy())
     versions = root / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
-    manifest = Manifest(
-        version=new_version(corpus_digest),
-        model=model,
-        dimension=int(vectors.shape[1]),
-        corpus_hash=corpus_digest,
-        faqbot_version=__version__,
-        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        passage_count=len(passages),
-        index_type=choice.index_type,
-        index_params=choice.params,
-        ann_recall_at_10=choice.recall_at_10,
-        lexical=TOKENIZER,
-        alternate_count=len(alternates),
-        rules=None if rule_files is None else {n: _sha256(b) for n, b in rule_files.items()},
+    manifest = _new_manifest(
+        model, corpus_digest, vectors, len(passages), choice, len(alternates), rule_files
     )
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=versions))
     try:
-        faiss.write_index(vector_index, str(staging / VECTORS_FILE))
-        build_lexical(passages).save(staging / LEXICAL_DIR)
-        if alternates:
-            if alternate_vectors is None:
-                raise IndexCorrupt(f"{len(alternates)} alternate questions but no vectors")
-            write_alternates(staging, alternates, alternate_vectors)
-        with (staging / PASSAGES_FILE).open("w", encoding="utf-8") as out:
-            for passage in passages:
-                out.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
+        _write_artefacts(staging, vector_index, passages, alternates, alternate_vectors)
         for name, text in (extra_files or {}).items():
             (staging / name).write_text(text, encoding="utf-8")
         for name, content in (rule_files or {}).items():
@@ -195,6 +175,52 @@ def write_version(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
+
+
+def _new_manifest(
+    model: str,
+    corpus_digest: str,
+    vectors: Vectors,
+    passage_count: int,
+    choice: IndexChoice,
+    alternate_count: int,
+    rule_files: Mapping[str, bytes] | None,
+) -> Manifest:
+    """The manifest of a version being built now, by this faqbot, under a new version name."""
+    return Manifest(
+        version=new_version(corpus_digest),
+        model=model,
+        dimension=int(vectors.shape[1]),
+        corpus_hash=corpus_digest,
+        faqbot_version=__version__,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        passage_count=passage_count,
+        index_type=choice.index_type,
+        index_params=choice.params,
+        ann_recall_at_10=choice.recall_at_10,
+        lexical=TOKENIZER,
+        alternate_count=alternate_count,
+        rules=None if rule_files is None else {n: _sha256(b) for n, b in rule_files.items()},
+    )
+
+
+def _write_artefacts(
+    staging: Path,
+    vector_index: faiss.Index,
+    passages: Sequence[Passage],
+    alternates: Sequence[AlternateQuestion],
+    alternate_vectors: Vectors | None,
+) -> None:
+    """What is searched: the vectors (FAISS's writer), BM25, the alternates and the passages."""
+    faiss.write_index(vector_index, str(staging / VECTORS_FILE))
+    build_lexical(passages).save(staging / LEXICAL_DIR)
+    if alternates:
+        if alternate_vectors is None:
+            raise IndexCorrupt(f"{len(alternates)} alternate questions but no vectors")
+        write_alternates(staging, alternates, alternate_vectors)
+    with (staging / PASSAGES_FILE).open("w", encoding="utf-8") as out:
+        for passage in passages:
+            out.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
 
 
 def publish(root: Path, version: str) -> None:

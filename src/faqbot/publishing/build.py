@@ -35,7 +35,7 @@ from faqbot.index.version import (
     published_version,
     write_version,
 )
-from faqbot.models import Article
+from faqbot.models import AlternateQuestion, Article, Passage
 from faqbot.publishing.evaluation import EvalQuestion
 from faqbot.publishing.regression_gate import GateResult, StateLoader, regression_gate
 
@@ -164,45 +164,15 @@ def build_index(
     """
     started = time.perf_counter()
     emit = say or (lambda line: None)
-    checked = check_corpus(corpus_dir, today)
-    for warning in checked.warnings:
-        emit(str(warning))
-    if not checked.ok:
-        raise checked.first_error()
+    checked = _checked_corpus(corpus_dir, today, emit)
     articles = checked.parsed  # parsed once by the check (no errors: every article parsed)
-    load_responses(corpus_dir)  # a corpus without its approved wording must not be published
     passages = [p for article in articles for p in chunk_article(article)]
     alternates = collect_alternates(articles)
     with index_lock(index_dir):
-        embed_started = time.perf_counter()
-        (vectors, embedded), (alternate_vectors, embedded_alternates) = _embed(
-            embedder,
-            [[embedding_text(p) for p in passages], [alternate_text(a) for a in alternates]],
-            index_dir,
-            use_cache,
-            quiet,
-        )
-        embed_seconds = time.perf_counter() - embed_started
-        emit(f"embedded {embedded} of {len(passages)} passages ({len(passages) - embedded} cached)")
-        if alternates:
-            emit(
-                f"embedded {embedded_alternates} of {len(alternates)} alternate questions "
-                f"({len(alternates) - embedded_alternates} cached)"
-            )
-        rules = rule_files(corpus_dir)
-        digest = corpus_hash([*article_files(corpus_dir), *(corpus_dir / name for name in rules)])
-        policy = _with_gate_questions(policy or IndexPolicy(), gate, embedder, len(passages))
-        manifest = write_version(
-            index_dir,
-            passages,
-            vectors,
-            model=embedder.model_name,
-            corpus_digest=digest,
-            policy=policy,
-            extra_files={PROVENANCE_FILE: provenance_json(articles)},
-            alternates=alternates,
-            alternate_vectors=alternate_vectors,
-            rule_files=rules,
+        embedded = _embed_corpus(embedder, passages, alternates, index_dir, use_cache, quiet)
+        _say_embedded(embedded, len(passages), len(alternates), emit)
+        manifest = _write_new_version(
+            corpus_dir, index_dir, articles, passages, alternates, embedded, embedder, policy, gate
         )
         folder = index_dir / VERSIONS_DIR / manifest.version
         load_version(folder, embedder.model_name, embedder.dimension)  # verify
@@ -211,20 +181,116 @@ def build_index(
             manifest=manifest,
             articles=len(articles),
             folder=folder,
-            embedded=embedded,
-            embedded_alternates=embedded_alternates,
+            embedded=embedded.passages,
+            embedded_alternates=embedded.alternates,
             check=checked,
             diff=diff_passages(old_passages or [], passages),
-            embed_seconds=embed_seconds,
+            embed_seconds=embedded.seconds,
         )
         if gate is not None and gate.questions and old_passages is not None:
             report.gate = _run_gate(index_dir, manifest.version, gate, embedder, articles, emit)
-        if report.gate is not None and not report.gate.passed and not force:
-            shutil.rmtree(folder, ignore_errors=True)  # refused versions are not kept
-            report.published = False
-        else:
-            publish(index_dir, manifest.version)
-            if keep is not None:
-                report.pruned = prune(index_dir, keep)
+        _publish_unless_refused(report, index_dir, force, keep)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _checked_corpus(
+    corpus_dir: Path, today: date | None, emit: Callable[[str], None]
+) -> CheckReport:
+    """`faqbot check` first: its warnings are said, its first error raised; and a corpus
+    without its approved wording must not be published."""
+    checked = check_corpus(corpus_dir, today)
+    for warning in checked.warnings:
+        emit(str(warning))
+    if not checked.ok:
+        raise checked.first_error()
+    load_responses(corpus_dir)
+    return checked
+
+
+@dataclass(frozen=True)
+class _Embedded:
+    """The vectors of a build, and how many texts of each kind were embedded now."""
+
+    vectors: Vectors
+    passages: int
+    alternate_vectors: Vectors
+    alternates: int
+    seconds: float
+
+
+def _embed_corpus(
+    embedder: Embedder,
+    passages: Sequence[Passage],
+    alternates: Sequence[AlternateQuestion],
+    index_dir: Path,
+    use_cache: bool,
+    quiet: bool,
+) -> _Embedded:
+    started = time.perf_counter()
+    (vectors, embedded), (alternate_vectors, embedded_alternates) = _embed(
+        embedder,
+        [[embedding_text(p) for p in passages], [alternate_text(a) for a in alternates]],
+        index_dir,
+        use_cache,
+        quiet,
+    )
+    seconds = time.perf_counter() - started
+    return _Embedded(vectors, embedded, alternate_vectors, embedded_alternates, seconds)
+
+
+def _say_embedded(
+    embedded: _Embedded, passages: int, alternates: int, emit: Callable[[str], None]
+) -> None:
+    emit(
+        f"embedded {embedded.passages} of {passages} passages ({passages - embedded.passages} cached)"
+    )
+    if alternates:
+        emit(
+            f"embedded {embedded.alternates} of {alternates} alternate questions "
+            f"({alternates - embedded.alternates} cached)"
+        )
+
+
+def _write_new_version(
+    corpus_dir: Path,
+    index_dir: Path,
+    articles: Sequence[Article],
+    passages: Sequence[Passage],
+    alternates: Sequence[AlternateQuestion],
+    embedded: _Embedded,
+    embedder: Embedder,
+    policy: IndexPolicy | None,
+    gate: GateConfig | None,
+) -> Manifest:
+    """The version folder, with the rule files and provenance, hashed over articles and rules;
+    its index type follows `policy` (recall-checked on the dev questions too, see
+    _with_gate_questions)."""
+    rules = rule_files(corpus_dir)
+    digest = corpus_hash([*article_files(corpus_dir), *(corpus_dir / name for name in rules)])
+    return write_version(
+        index_dir,
+        passages,
+        embedded.vectors,
+        model=embedder.model_name,
+        corpus_digest=digest,
+        policy=_with_gate_questions(policy or IndexPolicy(), gate, embedder, len(passages)),
+        extra_files={PROVENANCE_FILE: provenance_json(articles)},
+        alternates=alternates,
+        alternate_vectors=embedded.alternate_vectors,
+        rule_files=rules,
+    )
+
+
+def _publish_unless_refused(
+    report: BuildReport, index_dir: Path, force: bool, keep: int | None
+) -> None:
+    """Publish (then prune to `keep`) unless the gate refused it and it is not forced; a
+    refused version is not kept."""
+    if report.gate is not None and not report.gate.passed and not force:
+        shutil.rmtree(report.folder, ignore_errors=True)
+        report.published = False
+    else:
+        publish(index_dir, report.manifest.version)
+        if keep is not None:
+            report.pruned = prune(index_dir, keep)
