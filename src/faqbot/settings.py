@@ -169,6 +169,27 @@ class Settings(BaseSettings):
         "patterns: closeness to the editors' example messages (safety.yaml `examples:`) and "
         "the calibrated classifier in crisis.json. Off: patterns alone.",
     )
+    heading_weight: float = Field(
+        0.0,
+        ge=0.0,
+        description="Weight of a passage's heading path as a field of its own in the ranking: "
+        "× the question's cosine to the heading alone, added to the fused score. 0 (the "
+        "default) leaves the heading inside the passage's own vector only.",
+    )
+    # Off by default until measured to hold dev, extra, blind and sealed (issue 17).
+    answerability: bool = Field(
+        False,
+        description="Opt-in: decide whether the top passage answers with the calibrated "
+        "answerability model in answerability.json (written by `faqbot calibrate "
+        "--answerability`) instead of the score threshold and the scope guard's veto.",
+    )
+    answer_precision: float = Field(
+        0.95,
+        gt=0.0,
+        le=1.0,
+        description="Precision of answered questions `faqbot calibrate --answerability` sets "
+        "the answerability cut for (on held-out folds of its training questions).",
+    )
     # Used by `faqbot calibrate-crisis` only (publishing/crisis_calibration.py): the budget of
     # false alarms on everyday requests and health questions nobody here wrote (CLINC150 val,
     # MedQuAD questions), and the recall wanted on the tune half of the crisis messages.

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numpy as np
+
+from faqbot.answering.answerability import (
+    AnswerabilityModel,
+    TopHit,
+    WordTable,
+    answer_features,
+    question_content_words,
+)
 from faqbot.answering.crisis import CrisisMatch, CrisisModel, recognise_crisis
-from faqbot.answering.retrieval import FusionConfig, rank
+from faqbot.answering.retrieval import FusionConfig, HeadingVectors, Ranking, rank
 from faqbot.answering.scope import ScopeGuard, ScopeVerdict
 from faqbot.answering.spelling import SpellingRepair
 from faqbot.corpus.glossary import Glossary
 from faqbot.corpus.safety_rules import SafetyRules, check_safety
-from faqbot.embedding.encoder import Embedder
+from faqbot.embedding.encoder import Embedder, Vectors
 from faqbot.index.version import PassageIndex
 from faqbot.models import Answer, Hit, Passage, Responses, Status
 from faqbot.text.normalize import normalize_question
@@ -67,9 +76,11 @@ def decide(
     policy: Policy,
     scope: ScopeVerdict | None = None,
     crisis: CrisisMatch | None = None,
+    answerable: bool | None = None,
 ) -> Decision:
     """Pure: emergency (by a rule's pattern, or by meaning) beats everything; advice,
-    out-of-scope and weak matches fall back."""
+    out-of-scope and weak matches fall back. With the answerability model's verdict
+    (`answerable`), that verdict replaces the scope guard and the score threshold."""
     verdict = check_safety(question, policy.safety)
     if verdict is not None and verdict.category == "emergency":
         return Decision("emergency", (), (), f"emergency:{verdict.rule_id}")
@@ -77,6 +88,12 @@ def decide(
         return Decision("emergency", (), (), f"emergency:{crisis.rule_id}")
     if verdict is not None:
         return Decision("fallback", (), (), f"advice:{verdict.rule_id}")
+    if answerable is not None:
+        if not hits or not answerable:
+            return Decision("fallback", (), _related(hits, policy), "below-threshold")
+        floor = hits[0].score - policy.margin
+        chosen = tuple(h for h in hits if h.score >= floor)[: policy.max_passages]
+        return Decision("answered", chosen, (), "answered")
     if scope is not None and not scope.in_scope:
         return Decision("fallback", (), (), "out-of-scope")
     if not hits or hits[0].score < policy.thresholds.answer:
@@ -84,6 +101,14 @@ def decide(
     floor = max(policy.thresholds.answer, hits[0].score - policy.margin)
     chosen = tuple(h for h in hits if h.score >= floor)[: policy.max_passages]
     return Decision("answered", chosen, (), "answered")
+
+
+@dataclass(frozen=True)
+class Answerability:
+    """The calibrated model and the tables its features are read from (built per version)."""
+
+    model: AnswerabilityModel
+    words: WordTable
 
 
 @dataclass(frozen=True)
@@ -99,6 +124,8 @@ class ServingState:
     bridge_min_similarity: float | None = None
     glossary: Glossary = field(default_factory=Glossary)
     crisis: CrisisModel | None = None  # the meaning layer of the safety gate; None: rules only
+    answerability: Answerability | None = None  # None: the score threshold and scope guard
+    headings: HeadingVectors | None = None  # with a heading weight or answerability
 
     @property
     def version(self) -> str:
@@ -112,6 +139,9 @@ class Retrieval:
     hits: list[Hit]
     scope: ScopeVerdict | None
     crisis: CrisisMatch | None = None  # only when asked for (`gate_text`)
+    features: dict[str, float] | None = None  # the answerability evidence (with a model)
+    probability: float | None = None  # that the top hit answers (with a model)
+    answerable: bool | None = None  # the probability reached the model's cut (with a model)
 
 
 class Answerer:
@@ -139,26 +169,76 @@ class Answerer:
         terms = state.scope.unknown_terms(question) if state.scope is not None else []
         gate = gate_text if state.crisis is not None and gate_text is not None else None
         extra = [gate] if gate is not None and gate != question else []
-        vectors = self.embedder.encode([question, *terms, *extra])
+        known = state.answerability.words.rows if state.answerability is not None else {}
+        asked = question_content_words(question) if state.answerability is not None else []
+        others = [w for w in asked if w not in known and w not in terms]
+        vectors = self.embedder.encode([question, *terms, *others, *extra])
         encoded = time.perf_counter()
         crisis = None
         if gate is not None and state.crisis is not None:
             crisis = recognise_crisis(vectors[-1] if extra else vectors[0], state.crisis)
-            vectors = vectors[: len(vectors) - len(extra)]
+        term_vectors = vectors[1 : 1 + len(terms)]
         keywords = question
         if state.scope is not None and state.bridge_min_similarity is not None:
             keywords = state.scope.in_corpus_words(
-                question, terms, vectors[1:], state.bridge_min_similarity
+                question, terms, term_vectors, state.bridge_min_similarity
             )
-        ranking = rank(state.index, vectors[:1], keywords, k, state.fusion)
-        hits = ranking.hits
+        ranking = rank(state.index, vectors[:1], keywords, k, state.fusion, state.headings)
         scope = None
         if state.scope is not None:
-            scope = state.scope.judge(terms, vectors[1:], ranking.best_dense, vectors[0])
+            scope = state.scope.judge(terms, term_vectors, ranking.best_dense, vectors[0])
+        found = Retrieval(ranking.hits, scope, crisis)
+        if state.answerability is not None and ranking.hits:
+            fresh = dict(
+                zip([*terms, *others], vectors[1 : 1 + len(terms) + len(others)], strict=True)
+            )
+            found = self._judged(found, ranking, state, state.answerability, asked, fresh, vectors)
         if self.stage_timer is not None:
             self.stage_timer("encode", encoded - started)
             self.stage_timer("search", time.perf_counter() - encoded)
-        return Retrieval(hits, scope, crisis)
+        return found
+
+    @staticmethod
+    def _judged(
+        found: Retrieval,
+        ranking: Ranking,
+        state: ServingState,
+        answerability: Answerability,
+        asked: list[str],
+        fresh: dict[str, Vectors],
+        vectors: Vectors,
+    ) -> Retrieval:
+        """The retrieval with the answerability model's features and probability added."""
+        table = answerability.words
+        dimension = vectors.shape[1]
+        word_vectors = np.asarray(
+            [fresh[w] if w in fresh else table.vectors[table.rows[w]] for w in asked],
+            dtype=np.float32,
+        ).reshape(len(asked), dimension)
+        hits = ranking.hits
+        top = TopHit(
+            row=ranking.rows[0],
+            dense=ranking.dense[0],
+            lexical=ranking.lexical[0],
+            fused=hits[0].score,
+            runner_up=hits[1].score if len(hits) > 1 else hits[0].score,
+        )
+        alternates = state.index.alternates
+        alternate = 0.0
+        if alternates is not None:
+            best = alternates.best_per_section(vectors[0])
+            for section, rows in enumerate(alternates.section_rows):
+                if top.row in rows:
+                    alternate = float(best[section])
+        gap = found.scope.gap if found.scope is not None else 0.0
+        if state.headings is None:
+            raise ValueError("answerability needs the heading vectors in the serving state")
+        features = answer_features(
+            vectors[0], asked, word_vectors, top, table, state.headings, alternate, gap
+        )
+        probability = answerability.model.probability(features)
+        answerable = probability >= answerability.model.cut
+        return replace(found, features=features, probability=probability, answerable=answerable)
 
     def retrieve(self, question: str, state: ServingState, k: int) -> list[Hit]:
         """Ranked passages for an already normalised question."""
@@ -175,7 +255,9 @@ class Answerer:
             if urgent
             else self.search(text, state, self.candidates, gate_text=text)
         )
-        decision = decide(text, found.hits, state.policy, found.scope, found.crisis)
+        decision = decide(
+            text, found.hits, state.policy, found.scope, found.crisis, found.answerable
+        )
         message = {
             "answered": state.responses.disclaimer,
             "fallback": state.responses.fallback,

@@ -16,13 +16,15 @@ similarity could be put on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from faqbot.answering.alternates import AlternateMatch, lift_by_alternates
+from faqbot.corpus.chunking import heading_text
 from faqbot.embedding.encoder import Vectors
 from faqbot.index.version import PassageIndex
 from faqbot.models import Hit, Passage
@@ -31,7 +33,24 @@ Fusion = Literal["mix", "rrf", "dense", "bm25"]
 FUSIONS: tuple[Fusion, ...] = ("mix", "rrf", "dense", "bm25")
 COSINE_SCALED: tuple[Fusion, ...] = ("mix", "dense")  # scores a similarity can be compared with
 Floats = npt.NDArray[np.float32]
+Rows = npt.NDArray[np.int64]
 CANDIDATE_FACTOR = 4  # rows ranked per wanted hit, leaving room for overlapping lists/items
+
+
+@dataclass(frozen=True)
+class HeadingVectors:
+    """One vector per heading path ("title › section"), and each passage's heading row."""
+
+    vectors: Floats
+    of_passage: Rows
+
+
+def heading_paths(passages: Sequence[Passage]) -> tuple[list[str], Rows]:
+    """The distinct heading texts of the passages (what the encoder sees for a heading), and
+    the row of each passage's heading among them."""
+    distinct: dict[str, int] = {}
+    of_passage = [distinct.setdefault(heading_text(p), len(distinct)) for p in passages]
+    return list(distinct), np.asarray(of_passage, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,7 @@ class FusionConfig:
     lexical_weight: float = 0.5  # FAQBOT_LEXICAL_WEIGHT's default; serving passes the setting
     rrf_k: int = 60
     alternates: AlternateMatch | None = None  # None: editors' alternate questions are not used
+    heading_weight: float = 0.0  # × the question's cosine to a passage's heading path alone
 
 
 def _ranks(scores: Floats) -> npt.NDArray[np.int64]:
@@ -68,10 +88,14 @@ def fused_scores(dense: Floats, lexical: Floats, config: FusionConfig) -> Floats
 
 @dataclass(frozen=True)
 class Ranking:
-    """Hits best first, scored by the fusion's own score, and the best dense cosine."""
+    """Hits best first, scored by the fusion's own score, and the best dense cosine; for each
+    hit also its passage row, dense cosine and relative BM25 score (evidence for answerability)."""
 
     hits: list[Hit]
     best_dense: float
+    rows: list[int] = field(default_factory=list)
+    dense: list[float] = field(default_factory=list)
+    lexical: list[float] = field(default_factory=list)
 
 
 def lift_lists(lexical: Floats, list_items: dict[int, list[int]]) -> Floats:
@@ -93,10 +117,24 @@ def _overlaps(a: Passage, b: Passage) -> bool:
     return a.article_id == b.article_id and (a.text in b.text or b.text in a.text)
 
 
+def heading_scores(headings: HeadingVectors, vector: Vectors) -> Floats:
+    """Each passage's heading cosine with the question (passages of a section share it)."""
+    per_heading = headings.vectors @ np.asarray(vector, np.float32).reshape(-1)
+    return per_heading[headings.of_passage]
+
+
 def rank(
-    index: PassageIndex, vector: Vectors, question: str, k: int, config: FusionConfig
+    index: PassageIndex,
+    vector: Vectors,
+    question: str,
+    k: int,
+    config: FusionConfig,
+    headings: HeadingVectors | None = None,
 ) -> Ranking:
     """The k best passages for one question, best first, each scored by the fused score.
+
+    With heading vectors and a heading weight, the heading path is a field of its own: its
+    cosine to the question, weighted, is added to the fused score.
 
     A passage that overlaps a better one (a list item under its whole list, or the list under
     its best item) is left out, so no answer shows the same sentence twice.
@@ -104,6 +142,8 @@ def rank(
     dense = index.dense_scores(vector)
     lexical = lift_lists(index.lexical.relative_scores(question), index.list_items)
     fused = fused_scores(dense, lexical, config)
+    if config.heading_weight and headings is not None:
+        fused = fused + np.float32(config.heading_weight) * heading_scores(headings, vector)
     if (
         config.alternates is not None
         and index.alternates is not None
@@ -111,21 +151,26 @@ def rank(
     ):
         fused = lift_by_alternates(fused, index.alternates, vector, config.alternates)
     hits: list[Hit] = []
+    rows: list[int] = []
     want = CANDIDATE_FACTOR * k
     while True:
         hits.clear()
+        rows.clear()
         for i in best_first(fused, want):
             passage = index.passages[i]
             if any(_overlaps(passage, h.passage) for h in hits):
                 continue
             hits.append(Hit(passage, float(fused[i])))
+            rows.append(int(i))
             if len(hits) == k:
                 break
         if len(hits) == k or want >= len(fused):
             break
         want = len(fused)  # overlaps ate the candidates: rank everything (rare)
     best = float(dense.max()) if len(dense) else 0.0
-    return Ranking(hits, best)
+    return Ranking(
+        hits, best, rows, [float(dense[i]) for i in rows], [float(lexical[i]) for i in rows]
+    )
 
 
 def best_first(scores: Floats, want: int) -> npt.NDArray[np.int64]:

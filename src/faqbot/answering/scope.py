@@ -88,10 +88,10 @@ class ScopeGuard:
         for t in self.stems:
             if len(t) >= 5:
                 self._stems_by_prefix.setdefault(t[:4], []).append(t)
-        self._content = sorted(
+        self.content_words = sorted(
             w for w in self.vocabulary if w not in STOPWORDS and len(w) >= MIN_WORD
         )
-        self._vectors = embedder.encode(self._content) if self._content else None
+        self.word_vectors = embedder.encode(self.content_words) if self.content_words else None
         self.limit = limit
         self.override = override
         self.min_centrality = min_centrality
@@ -141,11 +141,11 @@ class ScopeGuard:
 
     def bridges(self, term_vectors: Vectors) -> list[tuple[str, float]]:
         """Each unknown term's closest corpus word and their cosine."""
-        if self._vectors is None or not len(term_vectors):
+        if self.word_vectors is None or not len(term_vectors):
             return [("", 0.0)] * len(term_vectors)
-        cosines = term_vectors @ self._vectors.T
+        cosines = term_vectors @ self.word_vectors.T
         nearest = cosines.argmax(axis=1)
-        return [(self._content[j], float(cosines[i, j])) for i, j in enumerate(nearest)]
+        return [(self.content_words[j], float(cosines[i, j])) for i, j in enumerate(nearest)]
 
     def gaps(self, terms: Sequence[str], term_vectors: Vectors) -> list[float]:
         """Each unknown term's gap: specificity × (1 − its best cosine to a corpus word)."""

@@ -161,7 +161,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    corpus_dir, _ = _paths(args, settings)
+    corpus_dir, index_dir = _paths(args, settings)
+    if args.answerability:
+        from faqbot.cli.answerability import calibrate_answerability
+
+        embedder = query_embedder(settings.model_copy(update={"index_dir": index_dir}))
+        return calibrate_answerability(args, settings, embedder, corpus_dir, index_dir)
     questions_path: Path = args.questions or settings.dev_questions
     questions = load_questions(questions_path)
     observations = observe(_answerer(args, settings, UNREACHABLE), questions)
@@ -218,6 +223,9 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     from faqbot.answering.retrieval import FusionConfig
     from faqbot.publishing.retrieval_eval import (
         build_or_reuse,
+        corpus_articles,
+        corpus_digest,
+        encode_headings,
         evaluate_retrieval,
         format_table,
         load_qrels,
@@ -225,8 +233,19 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     embedder = SentenceTransformerEmbedder(settings.model)
+    if args.open_set:
+        from faqbot.cli.answerability import eval_open_set
+
+        return eval_open_set(args, settings, embedder)
+    if args.corpus_file is None or args.queries is None or args.qrels is None:
+        print("faqbot eval-retrieval: --corpus, --queries and --qrels are needed", file=sys.stderr)
+        return 2
+    fraction = args.sample if args.sample is not None else 1.0
+    articles, row_of = corpus_articles(args.corpus_file, args.pages, fraction)
+    how = f"{'pages' if args.pages else 'rows'}, sample {fraction}"
+    digest = corpus_digest(args.corpus_file, how)
     with tempfile.TemporaryDirectory(prefix="faqbot-eval-") as scratch:
-        index = build_or_reuse(args.corpus_file, args.index_dir or Path(scratch), embedder)
+        index = build_or_reuse(articles, digest, args.index_dir or Path(scratch), embedder)
         queries = load_queries(args.queries)[: args.max_queries]
         fused = FusionConfig(settings.fusion, settings.lexical_weight, settings.rrf_k)
         methods = {
@@ -235,8 +254,17 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
             f"rrf (k={settings.rrf_k})": FusionConfig("rrf", rrf_k=settings.rrf_k),
             f"mix (w={settings.lexical_weight})": FusionConfig("mix", settings.lexical_weight),
             f"fused ({settings.fusion}, production)": fused,
+            **{
+                f"mix + heading (w={w})": FusionConfig(
+                    "mix", settings.lexical_weight, heading_weight=w
+                )
+                for w in HEADING_WEIGHTS
+            },
         }
-        results = evaluate_retrieval(index, embedder, queries, load_qrels(args.qrels), methods)
+        indexed = {row_id for row_id in (row_of or {}).values()} or {a.id for a in articles}
+        qrels = {q: ids for q, ids in load_qrels(args.qrels).items() if ids & indexed}
+        headings = encode_headings(index, embedder)
+        results = evaluate_retrieval(index, embedder, queries, qrels, methods, row_of, headings)
     main_row = results[f"fused ({settings.fusion}, production)"]
     if args.json:
         print(json.dumps({**main_row, "methods": results}, indent=2))
@@ -245,6 +273,7 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+HEADING_WEIGHTS = (1.0, 3.0)  # eval-retrieval's heading-field rows, beside the production fusion
 QUESTIONS_HELP = "JSONL in the dev-set format (default: FAQBOT_DEV_QUESTIONS)"
 
 
@@ -314,6 +343,14 @@ def _add_quality_commands(command: CommandFactory) -> None:
         cmd_calibrate,
     )
     calibrate.add_argument("questions", nargs="?", type=Path, default=None, help=QUESTIONS_HELP)
+    calibrate.add_argument(
+        "--answerability",
+        action="store_true",
+        help="train the answerability model (answerability.json) on the dev and extra "
+        "questions, CLINC150 and MedQuAD as an open set, with its cut set for "
+        "FAQBOT_ANSWER_PRECISION, instead of choosing the score thresholds",
+    )
+    _add_shared_options(calibrate)
     ev = command(
         "eval", "Score labelled questions: accuracy per kind, non-verbatim count.", cmd_eval
     )
@@ -333,6 +370,22 @@ def _add_quality_commands(command: CommandFactory) -> None:
     report.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
 
 
+def _add_shared_options(parser: argparse.ArgumentParser) -> None:
+    """Where the shared data sets are, and how much of MedQuAD's pages the open set samples."""
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=Path("../shared/data"),
+        help="folder holding clinc150/ and medquad/ (default: ../shared/data)",
+    )
+    parser.add_argument(
+        "--sample",
+        type=float,
+        help="share of the corpus's pages used, chosen by hash (default: 0.2 for the open "
+        "set, all pages for the ranking)",
+    )
+
+
 def _add_eval_retrieval(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """eval-retrieval: retrieval quality on a QA corpus that is not the clinic's."""
     er = commands.add_parser(
@@ -345,13 +398,25 @@ def _add_eval_retrieval(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "--corpus",
         dest="corpus_file",
         type=Path,
-        required=True,
-        help="corpus JSONL (.gz allowed): id, text, optional title/url",
+        help="corpus JSONL (.gz allowed): id, text, optional title/url/qtype (needed unless "
+        "--open-set)",
     )
-    er.add_argument("--queries", type=Path, required=True, help="queries JSONL: id, text")
+    er.add_argument("--queries", type=Path, help="queries JSONL: id, text")
+    er.add_argument("--qrels", type=Path, help="TSV: query-id, corpus-id, relevance (no header)")
     er.add_argument(
-        "--qrels", type=Path, required=True, help="TSV: query-id, corpus-id, relevance (no header)"
+        "--pages",
+        action="store_true",
+        help="keep the source pages' structure: rows with the same url are one article, each "
+        "answer under a heading made from its qtype",
     )
+    er.add_argument(
+        "--open-set",
+        action="store_true",
+        help="MedQuAD from --shared as an open set: index half of the sampled pages, ask the "
+        "evaluation half's questions through the full answerer, print answered precision, "
+        "coverage and false answers on unanswerable questions",
+    )
+    _add_shared_options(er)
     er.add_argument(
         "--index-dir",
         type=Path,

@@ -197,6 +197,14 @@ def list_members(passages: Sequence[Passage]) -> dict[int, list[int]]:
     return members
 
 
+def heading_text(passage: Passage) -> str:
+    """A passage's heading path as the encoder sees it alone: "title › section", or the title
+    for a passage outside any section. Matched as its own field (answering/answerability.py)."""
+    if passage.section == passage.article_title:
+        return passage.article_title
+    return f"{passage.article_title}{SECTION_SEPARATOR}{passage.section}"
+
+
 def embedding_text(passage: Passage) -> str:
     """What the encoder sees: the article title and section path in front of the text.
 
@@ -205,6 +213,4 @@ def embedding_text(passage: Passage) -> str:
     about, yet answers "can ketamine cause vomiting?". A passage outside any section (a corpus
     of one-body articles, such as MedQuAD rows) reads "title: text".
     """
-    if passage.section == passage.article_title:
-        return f"{passage.article_title}: {passage.text}"
-    return f"{passage.article_title}{SECTION_SEPARATOR}{passage.section}: {passage.text}"
+    return f"{heading_text(passage)}: {passage.text}"

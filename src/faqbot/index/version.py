@@ -52,6 +52,7 @@ RULE_FILES = (
     "glossary.yaml",
     "calibration.json",
     "crisis.json",
+    "answerability.json",
 )
 
 

@@ -11,17 +11,20 @@ from pathlib import Path
 import numpy as np
 
 from faqbot.answering.alternates import AlternateMatch
+from faqbot.answering.answerability import FEATURES, AnswerabilityModel, WordTable
 from faqbot.answering.answerer import (
     CALIBRATION_FILE,
+    Answerability,
     Answerer,
     Policy,
     ServingState,
     Thresholds,
 )
 from faqbot.answering.crisis import CrisisClassifier, CrisisModel, message_vectors
-from faqbot.answering.retrieval import FusionConfig
+from faqbot.answering.retrieval import FusionConfig, HeadingVectors, heading_paths
 from faqbot.answering.scope import ScopeGuard
 from faqbot.answering.spelling import SpellingRepair
+from faqbot.corpus.answerability_file import ANSWERABILITY_FILE, read_answerability
 from faqbot.corpus.articles import load_responses
 from faqbot.corpus.crisis_file import CRISIS_FILE, read_crisis_calibration
 from faqbot.corpus.glossary import Glossary, load_glossary
@@ -34,7 +37,8 @@ from faqbot.corpus.safety_rules import (
 from faqbot.embedding.encoder import Embedder, SentenceTransformerEmbedder
 from faqbot.embedding.onnx_encoder import onnx_embedder
 from faqbot.errors import CalibrationError
-from faqbot.index.version import load_version, require_rules, version_folder
+from faqbot.index.version import PassageIndex, load_version, require_rules, version_folder
+from faqbot.models import Responses
 from faqbot.publishing.build import GateConfig
 from faqbot.publishing.evaluation import EvalQuestion, EvalReport, evaluate
 from faqbot.publishing.regression_gate import StateLoader
@@ -107,6 +111,57 @@ def crisis_model(
     )
 
 
+def word_table(index: PassageIndex, scope: ScopeGuard) -> WordTable:
+    """What the coverage features are read from: the scope guard's word vectors with each
+    passage's words."""
+    if scope.word_vectors is None:
+        raise CalibrationError("the corpus has no content words to measure coverage with")
+    return WordTable.build(scope.content_words, scope.word_vectors, index.passages)
+
+
+def heading_vectors(index: PassageIndex, embedder: Embedder) -> HeadingVectors:
+    """One vector per heading path (encoded here, at load), and each passage's heading."""
+    paths, of_passage = heading_paths(index.passages)
+    vectors = np.asarray(embedder.encode(paths), dtype=np.float32).reshape(len(paths), -1)
+    return HeadingVectors(vectors, of_passage)
+
+
+def answerability_model(
+    settings: Settings, folder: Path, embedder: Embedder
+) -> AnswerabilityModel | None:
+    """The answerability model from the version's answerability.json; None when switched off.
+    Switched on without a calibration is an error that says what to do (never a silent fall
+    back to the threshold)."""
+    if not settings.answerability:
+        return None
+    path = folder / ANSWERABILITY_FILE
+    calibration = read_answerability(path)
+    if calibration is None:
+        raise CalibrationError(
+            f"FAQBOT_ANSWERABILITY is on but {path} is missing: run "
+            "`faqbot calibrate --answerability`, then `faqbot build`"
+        )
+    if calibration.model != embedder.model_name:
+        raise CalibrationError(
+            f"{path} was calibrated for model {calibration.model!r}, not "
+            f"{embedder.model_name!r}: run `faqbot calibrate --answerability`, then `faqbot build`"
+        )
+    unknown = set(calibration.features) - set(FEATURES)
+    if unknown:
+        raise CalibrationError(
+            f"{path} names features this faqbot does not compute ({', '.join(sorted(unknown))}):"
+            " run `faqbot calibrate --answerability`, then `faqbot build`"
+        )
+    return AnswerabilityModel(
+        calibration.features,
+        calibration.mean,
+        calibration.scale,
+        calibration.weights,
+        calibration.bias,
+        calibration.cut,
+    )
+
+
 def fusion_config(settings: Settings) -> FusionConfig:
     """How hits are scored: the fusion, and whether alternate questions take part."""
     alternates = (
@@ -114,7 +169,13 @@ def fusion_config(settings: Settings) -> FusionConfig:
         if settings.alternate_questions
         else None
     )
-    return FusionConfig(settings.fusion, settings.lexical_weight, settings.rrf_k, alternates)
+    return FusionConfig(
+        settings.fusion,
+        settings.lexical_weight,
+        settings.rrf_k,
+        alternates,
+        settings.heading_weight,
+    )
 
 
 def load_state(
@@ -141,8 +202,34 @@ def load_state(
         max_passages=settings.max_passages,
         margin=settings.answer_margin,
     )
+    return state_from_index(
+        settings,
+        index,
+        embedder,
+        policy,
+        load_responses(folder),
+        load_glossary(folder) if settings.glossary else Glossary(),
+        crisis=crisis_model(settings, folder, embedder, safety),
+        model=answerability_model(settings, folder, embedder),
+    )
+
+
+def state_from_index(
+    settings: Settings,
+    index: PassageIndex,
+    embedder: Embedder,
+    policy: Policy,
+    responses: Responses,
+    glossary: Glossary,
+    *,
+    crisis: CrisisModel | None = None,
+    model: AnswerabilityModel | None = None,
+) -> ServingState:
+    """The stages the settings switch on, around an index and the rules it is served with:
+    load_state's core, and what `calibrate --answerability` and `eval-retrieval --open-set`
+    answer a corpus that is not the clinic's with."""
     corpus_text = "\n".join(f"{p.section}\n{p.text}" for p in index.passages)
-    glossary = load_glossary(folder).outside(corpus_text) if settings.glossary else Glossary()
+    glossary = glossary.outside(corpus_text)
     scope = (
         ScopeGuard.from_passages(
             index.passages,
@@ -155,16 +242,28 @@ def load_state(
         if settings.scope_limit is not None
         else None
     )
+    answerability = None
+    if model is not None:
+        if scope is None:
+            raise CalibrationError(
+                "the answerability model needs the scope guard's words (FAQBOT_SCOPE_LIMIT)"
+            )
+        answerability = Answerability(model, word_table(index, scope))
+    fusion = fusion_config(settings)
+    needs_headings = answerability is not None or fusion.heading_weight > 0
+    headings = heading_vectors(index, embedder) if needs_headings else None
     return ServingState(
         index=index,
-        responses=load_responses(folder),
+        responses=responses,
         policy=policy,
-        fusion=fusion_config(settings),
+        fusion=fusion,
         scope=scope,
         spelling=SpellingRepair.from_passages(index.passages) if settings.spelling_repair else None,
         bridge_min_similarity=settings.bridge_min_similarity,
         glossary=glossary,
-        crisis=crisis_model(settings, folder, embedder, safety),
+        crisis=crisis,
+        answerability=answerability,
+        headings=headings,
     )
 
 
