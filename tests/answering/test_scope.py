@@ -85,39 +85,6 @@ def test_a_new_article_widens_the_scope_by_itself() -> None:
     assert wider.unknown_terms("What are the side effects of sertraline?") == []
 
 
-def test_keywords_read_an_unknown_word_as_the_corpus_word_closest_to_it(
-    guard: ScopeGuard,
-) -> None:
-    same_as_corpus_word = FakeEmbedder().encode(["cardiovascular"])
-    assert guard.bridges(same_as_corpus_word)[0] == ("cardiovascular", pytest.approx(1.0))
-    assert (
-        guard.in_corpus_words("Is it hard on the Heart?", ["heart"], same_as_corpus_word, 0.6)
-        == "Is it hard on the cardiovascular?"
-    )
-
-
-def test_unknown_words_far_from_every_corpus_word_are_kept_for_keywords(
-    guard: ScopeGuard,
-) -> None:
-    assert guard.in_corpus_words("banana bread", ["banana"], _vectors(1), 0.6) == "banana bread"
-
-
-@pytest.mark.slow
-def test_real_model_bridges_everyday_words_to_the_articles_words(
-    real_embedder: SentenceTransformerEmbedder,
-) -> None:
-    guard = ScopeGuard.from_passages(PASSAGES, real_embedder, limit=0.45, override=0.7)
-    terms = guard.unknown_terms("is it bad for your heart, and is it faster than pills?")
-    keywords = guard.in_corpus_words(
-        "is it bad for your heart, and is it faster than pills?",
-        terms,
-        real_embedder.encode(terms),
-        0.6,
-    )
-    assert "cardiovascular" in keywords and "rapid" in keywords
-    assert "heart" not in keywords
-
-
 def test_only_a_term_the_question_is_about_can_make_it_out_of_scope() -> None:
     guard = ScopeGuard.from_passages(
         PASSAGES, FakeEmbedder(), limit=0.45, override=0.7, min_centrality=0.35

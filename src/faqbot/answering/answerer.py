@@ -10,22 +10,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-
 from faqbot.answering.answerability import (
     AnswerabilityModel,
     TopHit,
     WordTable,
     answer_features,
-    question_content_words,
 )
 from faqbot.answering.crisis import CrisisMatch, CrisisModel, recognise_crisis
 from faqbot.answering.retrieval import FusionConfig, HeadingVectors, Ranking, rank
 from faqbot.answering.scope import ScopeGuard, ScopeVerdict
 from faqbot.answering.spelling import SpellingRepair
+from faqbot.answering.understanding import Understanding, understand
 from faqbot.corpus.glossary import Glossary
 from faqbot.corpus.safety_rules import SafetyRules, check_safety
-from faqbot.embedding.encoder import Embedder, Vectors
+from faqbot.embedding.encoder import Embedder
 from faqbot.index.version import PassageIndex
 from faqbot.models import Answer, Hit, Passage, Responses, Status
 from faqbot.text.normalize import normalize_question
@@ -163,36 +161,36 @@ class Answerer:
         `gate_text` (the message as typed) and a meaning layer, the same call also encodes it
         for the safety gate, unless repair left it unchanged and its vector is already there."""
         started = time.perf_counter()
-        if state.spelling is not None:
-            question = state.spelling.repair(question)
-        question = state.glossary.annotate(question)
-        terms = state.scope.unknown_terms(question) if state.scope is not None else []
         gate = gate_text if state.crisis is not None and gate_text is not None else None
-        extra = [gate] if gate is not None and gate != question else []
-        known = state.answerability.words.rows if state.answerability is not None else {}
-        asked = question_content_words(question) if state.answerability is not None else []
-        others = [w for w in asked if w not in known and w not in terms]
-        vectors = self.embedder.encode([question, *terms, *others, *extra])
+        model = state.answerability
+        understood = understand(
+            question,
+            self.embedder,
+            spelling=state.spelling,
+            glossary=state.glossary,
+            scope=state.scope,
+            bridge_min_similarity=state.bridge_min_similarity,
+            known_words=model.words if model is not None else None,
+            gate=gate,
+        )
         encoded = time.perf_counter()
         crisis = None
-        if gate is not None and state.crisis is not None:
-            crisis = recognise_crisis(vectors[-1] if extra else vectors[0], state.crisis)
-        term_vectors = vectors[1 : 1 + len(terms)]
-        keywords = question
-        if state.scope is not None and state.bridge_min_similarity is not None:
-            keywords = state.scope.in_corpus_words(
-                question, terms, term_vectors, state.bridge_min_similarity
-            )
-        ranking = rank(state.index, vectors[:1], keywords, k, state.fusion, state.headings)
+        if understood.gate_vector is not None and state.crisis is not None:
+            crisis = recognise_crisis(understood.gate_vector, state.crisis)
+        ranking = rank(
+            state.index, understood.vector, understood.keywords, k, state.fusion, state.headings
+        )
         scope = None
         if state.scope is not None:
-            scope = state.scope.judge(terms, term_vectors, ranking.best_dense, vectors[0])
-        found = Retrieval(ranking.hits, scope, crisis)
-        if state.answerability is not None and ranking.hits:
-            fresh = dict(
-                zip([*terms, *others], vectors[1 : 1 + len(terms) + len(others)], strict=True)
+            scope = state.scope.judge(
+                understood.unknown,
+                understood.unknown_vectors,
+                ranking.best_dense,
+                understood.vector[0],
             )
-            found = self._judged(found, ranking, state, state.answerability, asked, fresh, vectors)
+        found = Retrieval(ranking.hits, scope, crisis)
+        if model is not None and ranking.hits:
+            found = self._judged(found, ranking, state, model, understood)
         if self.stage_timer is not None:
             self.stage_timer("encode", encoded - started)
             self.stage_timer("search", time.perf_counter() - encoded)
@@ -204,17 +202,9 @@ class Answerer:
         ranking: Ranking,
         state: ServingState,
         answerability: Answerability,
-        asked: list[str],
-        fresh: dict[str, Vectors],
-        vectors: Vectors,
+        understood: Understanding,
     ) -> Retrieval:
         """The retrieval with the answerability model's features and probability added."""
-        table = answerability.words
-        dimension = vectors.shape[1]
-        word_vectors = np.asarray(
-            [fresh[w] if w in fresh else table.vectors[table.rows[w]] for w in asked],
-            dtype=np.float32,
-        ).reshape(len(asked), dimension)
         hits = ranking.hits
         top = TopHit(
             row=ranking.rows[0],
@@ -226,7 +216,7 @@ class Answerer:
         alternates = state.index.alternates
         alternate = 0.0
         if alternates is not None:
-            best = alternates.best_per_section(vectors[0])
+            best = alternates.best_per_section(understood.vector[0])
             for section, rows in enumerate(alternates.section_rows):
                 if top.row in rows:
                     alternate = float(best[section])
@@ -234,7 +224,14 @@ class Answerer:
         if state.headings is None:
             raise ValueError("answerability needs the heading vectors in the serving state")
         features = answer_features(
-            vectors[0], asked, word_vectors, top, table, state.headings, alternate, gap
+            understood.vector[0],
+            understood.asked,
+            understood.word_vectors,
+            top,
+            answerability.words,
+            state.headings,
+            alternate,
+            gap,
         )
         probability = answerability.model.probability(features)
         answerable = probability >= answerability.model.cut

@@ -28,7 +28,6 @@ slang in a paraphrase ("does it like rewire your brain") are not what it asks ab
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -153,19 +152,6 @@ class ScopeGuard:
             max(0.0, GENERIC_ZIPF - zipf(t)) * (1.0 - float(np.clip(cosine, 0.0, 1.0)))
             for t, (_, cosine) in zip(terms, self.bridges(term_vectors), strict=True)
         ]
-
-    def in_corpus_words(
-        self, question: str, terms: Sequence[str], term_vectors: Vectors, min_similarity: float
-    ) -> str:
-        """The question with each unknown term that has a close corpus word replaced by it.
-
-        For keyword matching only: BM25 cannot see that "heart" means the article's
-        "cardiovascular" or "faster" its "rapid"; the dense side reads the question as typed.
-        """
-        for term, (word, cosine) in zip(terms, self.bridges(term_vectors), strict=True):
-            if word and cosine >= min_similarity:
-                question = re.sub(rf"\b{re.escape(term)}\b", word, question, flags=re.IGNORECASE)
-        return question
 
     def judge(
         self,

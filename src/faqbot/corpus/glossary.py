@@ -74,15 +74,19 @@ class Glossary:
         """Every word of every visitor phrase: words the corpus covers through the glossary."""
         return frozenset(w for _, phrases in self.entries for p in phrases for w in words(p))
 
-    def annotate(self, question: str) -> str:
-        """The question followed by the article words of the visitor phrases it uses (those
-        it does not use already)."""
+    def expansion(self, question: str) -> list[str]:
+        """The article words of the visitor phrases the question uses (those it does not use
+        already), in the glossary's order."""
         asked = set(words(question))
-        found = [
+        return [
             term
             for term, pattern in self._patterns.items()
             if term not in asked and pattern.search(question)
         ]
+
+    def annotate(self, question: str) -> str:
+        """The question followed by its expansion terms in brackets."""
+        found = self.expansion(question)
         return f"{question} ({' '.join(found)})" if found else question
 
 
