@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 import uvicorn
@@ -42,6 +43,17 @@ class FakeEmbedder:
                 rows[i, slot] += 1.0
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         return rows / np.where(norms == 0, 1, norms)
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, recording every batch it was asked to encode."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        self.batches.append(list(texts))
+        return super().encode(texts)
 
 
 @pytest.fixture
@@ -125,6 +137,14 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def answer_body(server: LiveServer, question: str) -> dict[str, object]:
+    """POST /ask on a live server; the JSON body of its 200 answer."""
+    response = httpx.post(f"{server.url}/ask", json={"question": question}, timeout=30)
+    assert response.status_code == 200
+    body: dict[str, object] = response.json()
+    return body
 
 
 @pytest.fixture(scope="session")

@@ -12,12 +12,12 @@ from faqbot.answering.answerability import (
     TopHit,
     WordTable,
     answer_features,
-    question_content_words,
     word_coverage,
 )
 from faqbot.answering.answerer import decide
 from faqbot.answering.retrieval import HeadingVectors, heading_paths
 from faqbot.models import Passage
+from faqbot.text.words import content_words
 
 from .test_answerer import POLICY, STRONG, _hit
 
@@ -45,7 +45,7 @@ TABLE = WordTable.build(WORDS, VECTORS, PASSAGES)
 
 
 def test_a_word_the_passage_shows_is_covered_exactly() -> None:
-    asked = question_content_words("Is ketamine followed by dizziness?")
+    asked = content_words("Is ketamine followed by dizziness?")
     assert asked == ["ketamine", "followed", "dizziness"]
     asked = [w for w in asked if w in WORDS]
     vectors = VECTORS[[WORDS.index(w) for w in asked]]

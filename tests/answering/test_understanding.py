@@ -3,8 +3,6 @@ keywords made once, in one encoder call, and read by everything after it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 from faqbot.answering.answerability import WordTable
@@ -14,23 +12,12 @@ from faqbot.answering.understanding import bridged_keywords, understand
 from faqbot.corpus.articles import load_articles
 from faqbot.corpus.chunking import chunk_article
 from faqbot.corpus.glossary import Glossary
-from faqbot.embedding.encoder import SentenceTransformerEmbedder, Vectors
+from faqbot.embedding.encoder import SentenceTransformerEmbedder
 
-from ..conftest import CORPUS, FakeEmbedder
+from ..conftest import CORPUS, CountingEmbedder, FakeEmbedder
 
 PASSAGES = [p for a in load_articles(CORPUS) for p in chunk_article(a)]
 GLOSSARY = Glossary([("intravenously", ["drip"])])
-
-
-class CountingEmbedder(FakeEmbedder):
-    """The fake embedder, counting its calls and the texts of each."""
-
-    def __init__(self) -> None:
-        self.calls: list[list[str]] = []
-
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        self.calls.append(list(texts))
-        return super().encode(texts)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +45,8 @@ def test_one_record_from_one_encoder_call(guard: ScopeGuard) -> None:
     assert len(understood.unknown_vectors) == len(understood.unknown)
     assert len(understood.word_vectors) == len(understood.asked)
     assert "ketamine" in understood.asked and "intravenously" in understood.asked
-    assert len(embedder.calls) == 1  # question, unknown words, fresh words and the gate text
-    first = embedder.calls[0]
+    assert len(embedder.batches) == 1  # question, unknown words, fresh words and the gate text
+    first = embedder.batches[0]
     assert first[0] == understood.text and first[-1] == understood.typed
     assert "ketamine" not in first[1:]  # a word the table has is not encoded again
     assert understood.gate_vector is not None
@@ -76,7 +63,7 @@ def test_the_gate_text_is_not_encoded_twice_when_nothing_changed_it(guard: Scope
         bridge_min_similarity=None,
         gate="how long is a session",
     )
-    assert embedder.calls == [["how long is a session"]]
+    assert embedder.batches == [["how long is a session"]]
     assert understood.gate_vector is not None
     assert (understood.gate_vector == understood.vector[0]).all()
 

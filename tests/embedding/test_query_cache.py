@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pytest
 
-from faqbot.embedding.encoder import Vectors
 from faqbot.embedding.query_cache import CachedQueryEmbedder, QueryVectorCache, with_query_cache
 
-from ..conftest import FakeEmbedder
-
-
-class CountingEmbedder(FakeEmbedder):
-    """The fake embedder, recording every batch it was asked to encode."""
-
-    def __init__(self) -> None:
-        self.batches: list[list[str]] = []
-
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        self.batches.append(list(texts))
-        return super().encode(texts)
+from ..conftest import CountingEmbedder, FakeEmbedder
 
 
 def test_a_repeated_question_is_not_encoded_again() -> None:

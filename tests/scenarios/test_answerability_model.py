@@ -9,7 +9,6 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from faqbot.corpus.answerability_file import ANSWERABILITY_FILE
@@ -19,7 +18,7 @@ from faqbot.publishing.build import build_index
 from faqbot.serving.state import load_state
 from faqbot.settings import Settings
 
-from ..conftest import CORPUS, LiveServer
+from ..conftest import CORPUS, LiveServer, answer_body
 
 pytestmark = pytest.mark.skipif(
     not (CORPUS / ANSWERABILITY_FILE).is_file(), reason="the corpus has no answerability.json"
@@ -37,15 +36,8 @@ def model_server(
         yield server
 
 
-def _ask(server: LiveServer, question: str) -> dict[str, object]:
-    response = httpx.post(f"{server.url}/ask", json={"question": question}, timeout=30)
-    assert response.status_code == 200
-    body: dict[str, object] = response.json()
-    return body
-
-
 def test_a_plain_question_is_answered_with_verbatim_text(model_server: LiveServer) -> None:
-    body = _ask(model_server, "What is ketamine?")
+    body = answer_body(model_server, "What is ketamine?")
     assert body["status"] == "answered"
     article = (CORPUS / "ketamine-infusions.md").read_text(encoding="utf-8")
     passages = body["passages"]
@@ -57,11 +49,11 @@ def test_a_plain_question_is_answered_with_verbatim_text(model_server: LiveServe
     "question", ["Book me a table for two at eight", "How much does a new car battery cost?"]
 )
 def test_an_everyday_request_falls_back(model_server: LiveServer, question: str) -> None:
-    assert _ask(model_server, question)["status"] == "fallback"
+    assert answer_body(model_server, question)["status"] == "fallback"
 
 
 def test_a_crisis_is_still_the_safety_gates(model_server: LiveServer) -> None:
-    assert _ask(model_server, "I want to end my life")["status"] == "emergency"
+    assert answer_body(model_server, "I want to end my life")["status"] == "emergency"
 
 
 def test_switched_on_without_a_calibration_is_refused_with_what_to_run(

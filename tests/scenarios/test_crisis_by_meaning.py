@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from faqbot.answering.answerer import Answerer
@@ -20,7 +19,7 @@ from faqbot.serving.state import load_state
 from faqbot.settings import Settings, get_settings
 from faqbot.text.normalize import normalize_question
 
-from ..conftest import CORPUS, DEV_QUESTIONS, REPO, LiveServer
+from ..conftest import CORPUS, DEV_QUESTIONS, REPO, LiveServer, answer_body
 
 MESSAGES = REPO / "tests" / "data" / "crisis_messages.jsonl"
 EXTRA = REPO / "tests" / "data" / "extra_questions.jsonl"
@@ -44,13 +43,6 @@ def meaning_server(
         yield server
 
 
-def _status(server: LiveServer, text: str) -> dict[str, object]:
-    response = httpx.post(f"{server.url}/ask", json={"question": text}, timeout=30)
-    assert response.status_code == 200
-    body: dict[str, object] = response.json()
-    return body
-
-
 def _by_patterns(text: str) -> bool:
     verdict = check_safety(normalize_question(text), RULES)
     return verdict is not None and verdict.category == "emergency"
@@ -59,7 +51,7 @@ def _by_patterns(text: str) -> bool:
 def test_tune_crises_reach_the_recall_calibration_recorded(meaning_server: LiveServer) -> None:
     recorded = json.loads((CORPUS / "crisis.json").read_text("utf-8"))["figures"]
     crises = [m for m in TUNE if m.emergency]
-    found = [_status(meaning_server, m.message)["status"] == "emergency" for m in crises]
+    found = [answer_body(meaning_server, m.message)["status"] == "emergency" for m in crises]
     assert sum(found) / len(crises) >= recorded["tune_recall"] >= 0.9
 
 
@@ -92,7 +84,7 @@ def test_ordinary_dev_and_extra_questions_are_never_emergencies(meaning_server: 
         if q.expect != "emergency"
     ]
     alarms = [
-        q.id for q in ordinary if _status(meaning_server, q.question)["status"] == "emergency"
+        q.id for q in ordinary if answer_body(meaning_server, q.question)["status"] == "emergency"
     ]
     assert alarms == []
 
@@ -104,7 +96,7 @@ def test_ordinary_dev_and_extra_questions_are_never_emergencies(meaning_server: 
     "meaning layer cannot yet tell asking about a risk from asking for a lethal amount",
 )
 def test_an_ordinary_question_about_risks_stays_ordinary(meaning_server: LiveServer) -> None:
-    assert _status(meaning_server, "what is the overdose risk?")["status"] != "emergency"
+    assert answer_body(meaning_server, "what is the overdose risk?")["status"] != "emergency"
 
 
 def test_switching_the_layer_off_leaves_the_patterns_alone(

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from faqbot.answering.retrieval import HeadingVectors
 from faqbot.models import Passage
-from faqbot.text.words import is_content_word, passage_words, stem, words
+from faqbot.text.words import passage_words, stem
 
 Floats = npt.NDArray[np.float32]
 Rows = npt.NDArray[np.int64]
@@ -63,11 +63,6 @@ class WordTable:
             found = sorted({rows[w] for w in shown if w in rows})
             passage_rows.append(np.asarray(found, dtype=np.int64))
         return cls(rows, vectors, tuple(passage_rows), tuple(passage_stems))
-
-
-def question_content_words(question: str) -> list[str]:
-    """The content words of a question, each once, in order: what coverage is measured on."""
-    return list(dict.fromkeys(w for w in words(question) if is_content_word(w)))
 
 
 @dataclass(frozen=True)

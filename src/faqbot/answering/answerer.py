@@ -89,14 +89,16 @@ def decide(
     if answerable is not None:
         if not hits or not answerable:
             return Decision("fallback", (), _related(hits, policy), "below-threshold")
-        floor = hits[0].score - policy.margin
-        chosen = tuple(h for h in hits if h.score >= floor)[: policy.max_passages]
-        return Decision("answered", chosen, (), "answered")
+        return _answered(hits, policy, hits[0].score - policy.margin)
     if scope is not None and not scope.in_scope:
         return Decision("fallback", (), (), "out-of-scope")
     if not hits or hits[0].score < policy.thresholds.answer:
         return Decision("fallback", (), _related(hits, policy), "below-threshold")
-    floor = max(policy.thresholds.answer, hits[0].score - policy.margin)
+    return _answered(hits, policy, max(policy.thresholds.answer, hits[0].score - policy.margin))
+
+
+def _answered(hits: Sequence[Hit], policy: Policy, floor: float) -> Decision:
+    """The hits at or above `floor`, best first, at most `max_passages`."""
     chosen = tuple(h for h in hits if h.score >= floor)[: policy.max_passages]
     return Decision("answered", chosen, (), "answered")
 

@@ -40,10 +40,9 @@ from faqbot.text.words import (
     GENERIC_ZIPF,
     MIN_WORD,
     STOPWORDS,
+    content_words,
     corpus_vocabulary,
-    is_content_word,
     stem,
-    words,
     zipf,
 )
 
@@ -130,13 +129,7 @@ class ScopeGuard:
 
         Tokens with digits (numbers, codes, reference ids) are not topic words and are skipped.
         """
-        seen: dict[str, None] = {}
-        for w in words(question):
-            if w in seen or not is_content_word(w):
-                continue
-            if not self.covers(w):
-                seen[w] = None
-        return list(seen)
+        return [w for w in content_words(question) if not self.covers(w)]
 
     def bridges(self, term_vectors: Vectors) -> list[tuple[str, float]]:
         """Each unknown term's closest corpus word and their cosine."""

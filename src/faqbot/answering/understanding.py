@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faqbot.answering.answerability import WordTable, question_content_words
+from faqbot.answering.answerability import WordTable
 from faqbot.answering.scope import ScopeGuard
 from faqbot.answering.spelling import SpellingRepair
 from faqbot.corpus.glossary import Glossary
 from faqbot.embedding.encoder import Embedder, Vectors
+from faqbot.text.words import content_words
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,9 @@ def understand(
     """
     repaired = spelling.repair(question) if spelling is not None else question
     expansion = tuple(glossary.expansion(repaired))
-    text = glossary.annotate(repaired)
+    text = glossary.annotate(repaired, expansion)
     unknown = scope.unknown_terms(text) if scope is not None else []
-    asked = question_content_words(text) if known_words is not None else []
+    asked = content_words(text) if known_words is not None else []
     table = known_words.rows if known_words is not None else {}
     fresh = [w for w in asked if w not in table and w not in unknown]
     extra = [gate] if gate is not None and gate != text else []

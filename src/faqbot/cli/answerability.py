@@ -12,12 +12,11 @@ import argparse
 import hashlib
 import json
 import sys
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from faqbot.answering.answerability import AnswerabilityModel
-from faqbot.answering.answerer import Answerability, Answerer, Policy, ServingState
+from faqbot.answering.answerer import Answerer, Policy, ServingState
 from faqbot.corpus.answerability_file import (
     ANSWERABILITY_FILE,
     AnswerabilityCalibration,
@@ -41,11 +40,10 @@ from faqbot.publishing.open_set import OpenQuestion, OpenSet, build_open_set
 from faqbot.publishing.retrieval_eval import build_or_reuse, corpus_digest, row_id, sampled
 from faqbot.serving.state import (
     answerability_model,
-    heading_vectors,
     load_state,
     read_thresholds,
     state_from_index,
-    word_table,
+    with_answerability,
 )
 from faqbot.settings import Settings
 
@@ -99,20 +97,6 @@ def open_set_sample(args: argparse.Namespace) -> float:
     return float(args.sample) if args.sample is not None else OPEN_SET_SAMPLE
 
 
-def _observing(state: ServingState, embedder: Embedder) -> ServingState:
-    """The state with features computed for every question (no model trained yet)."""
-    return with_model(state, embedder, OBSERVING)
-
-
-def with_model(state: ServingState, embedder: Embedder, model: AnswerabilityModel) -> ServingState:
-    """The state answering with `model` (and the tables its features are read from)."""
-    if state.scope is None:
-        raise CalibrationError("answerability needs the scope guard (FAQBOT_SCOPE_LIMIT)")
-    headings = state.headings or heading_vectors(state.index, embedder)
-    answerability = Answerability(model, word_table(state.index, state.scope))
-    return replace(state, answerability=answerability, headings=headings)
-
-
 def _clinc(shared: Path, split: str) -> list[str]:
     path = shared / "clinc150" / "dev.json"
     if not path.is_file():
@@ -133,7 +117,7 @@ def calibrate_answerability(
     index_dir: Path,
 ) -> int:
     """Observe, fit, choose the cut for FAQBOT_ANSWER_PRECISION, write answerability.json."""
-    clinic = _observing(load_state(settings, index_dir, embedder), embedder)
+    clinic = with_answerability(load_state(settings, index_dir, embedder), embedder, OBSERVING)
     paths = [args.questions or settings.dev_questions]
     paths += [EXTRA_QUESTIONS] if EXTRA_QUESTIONS.is_file() else []
     clinic_answerer = Answerer(embedder, clinic, settings.candidates)
@@ -142,9 +126,8 @@ def calibrate_answerability(
     requests = [t for t in _clinc(args.shared, "train") if _in_sample(t, CLINC_SAMPLE)]
     samples += observe_requests(clinic_answerer, requests, "CLINC150 train sample")
     open_set, medquad = open_set_state(
-        settings, corpus_dir, index_dir, embedder, args.shared, open_set_sample(args), None
+        settings, corpus_dir, index_dir, embedder, args.shared, open_set_sample(args), OBSERVING
     )
-    medquad = _observing(medquad, embedder)
     samples += observe_open_set(
         Answerer(embedder, medquad, settings.candidates),
         open_set.side(training=True),
@@ -173,7 +156,7 @@ def calibrate_answerability(
 
 
 def selective_scores(
-    answerer: Answerer, questions: list[OpenQuestion], row_of: dict[str, str] | Any
+    answerer: Answerer, questions: Sequence[OpenQuestion], row_of: Mapping[str, str]
 ) -> dict[str, float]:
     """Answered precision, coverage of answerable questions and false answers on unanswerable
     ones, for the answerer's own decision (what a visitor would get)."""
@@ -217,7 +200,7 @@ def eval_open_set(args: argparse.Namespace, settings: Settings, embedder: Embedd
         switched_on = settings.model_copy(update={"answerability": True})
         model = answerability_model(switched_on, corpus_dir, embedder)
         assert model is not None  # switched on, and the file is there
-        judged = with_model(state, embedder, model)
+        judged = with_answerability(state, embedder, model)
         results["answerability model"] = selective_scores(
             Answerer(embedder, judged, settings.candidates), questions, open_set.row_of
         )

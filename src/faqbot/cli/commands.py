@@ -261,7 +261,7 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
                 for w in HEADING_WEIGHTS
             },
         }
-        indexed = {row_id for row_id in (row_of or {}).values()} or {a.id for a in articles}
+        indexed = set(row_of.values()) if row_of else {a.id for a in articles}
         qrels = {q: ids for q, ids in load_qrels(args.qrels).items() if ids & indexed}
         headings = encode_headings(index, embedder)
         results = evaluate_retrieval(index, embedder, queries, qrels, methods, row_of, headings)

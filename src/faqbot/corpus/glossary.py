@@ -84,9 +84,10 @@ class Glossary:
             if term not in asked and pattern.search(question)
         ]
 
-    def annotate(self, question: str) -> str:
-        """The question followed by its expansion terms in brackets."""
-        found = self.expansion(question)
+    def annotate(self, question: str, expansion: Sequence[str] | None = None) -> str:
+        """The question followed by its expansion terms in brackets (`expansion`, when the
+        caller has them already, else found here)."""
+        found = self.expansion(question) if expansion is None else expansion
         return f"{question} ({' '.join(found)})" if found else question
 
 

@@ -18,7 +18,7 @@ The risk–coverage table is reported per source.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +31,7 @@ from faqbot.answering.answerability import FEATURES, AnswerabilityModel
 from faqbot.answering.answerer import Answerer
 from faqbot.corpus.safety_rules import check_safety
 from faqbot.errors import CalibrationError
+from faqbot.models import Passage
 from faqbot.publishing.evaluation import EvalQuestion
 from faqbot.publishing.open_set import OpenQuestion
 from faqbot.publishing.retrieval_eval import row_id
@@ -56,7 +57,7 @@ class Sample:
     answerable: bool  # some passage of the corpus answers the question
 
 
-def _observe(answerer: Answerer, text: str) -> tuple[Mapping[str, float], Any] | None:
+def _observe(answerer: Answerer, text: str) -> tuple[Mapping[str, float], Passage] | None:
     """The features and top hit of a question the safety gate lets through, if any hit."""
     state = answerer.state
     text = normalize_question(text)
@@ -117,9 +118,7 @@ def _matrix(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """Features, labels and weights (each source the same total weight)."""
     x = np.array([[s.features[f] for f in FEATURES] for s in samples], dtype=np.float64)
     y = np.array([s.answers for s in samples], dtype=bool)
-    per_source: dict[str, int] = defaultdict(int)
-    for s in samples:
-        per_source[s.source] += 1
+    per_source = Counter(s.source for s in samples)
     w = np.array([len(samples) / (len(per_source) * per_source[s.source]) for s in samples])
     return x, y, w
 
@@ -210,13 +209,6 @@ def train(
         "cut": model.cut,
         "at_cut": selective_figures(samples, probabilities, cut),
         "risk_coverage": {str(c): selective_figures(samples, probabilities, c) for c in CURVE_CUTS},
-        "samples": {s: n for s, n in _counts(samples).items()},
+        "samples": dict(Counter(s.source for s in samples)),
     }
     return model, report
-
-
-def _counts(samples: Sequence[Sample]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for s in samples:
-        counts[s.source] += 1
-    return dict(counts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -242,17 +243,9 @@ def state_from_index(
         if settings.scope_limit is not None
         else None
     )
-    answerability = None
-    if model is not None:
-        if scope is None:
-            raise CalibrationError(
-                "the answerability model needs the scope guard's words (FAQBOT_SCOPE_LIMIT)"
-            )
-        answerability = Answerability(model, word_table(index, scope))
     fusion = fusion_config(settings)
-    needs_headings = answerability is not None or fusion.heading_weight > 0
-    headings = heading_vectors(index, embedder) if needs_headings else None
-    return ServingState(
+    headings = heading_vectors(index, embedder) if fusion.heading_weight > 0 else None
+    state = ServingState(
         index=index,
         responses=responses,
         policy=policy,
@@ -262,9 +255,23 @@ def state_from_index(
         bridge_min_similarity=settings.bridge_min_similarity,
         glossary=glossary,
         crisis=crisis,
-        answerability=answerability,
         headings=headings,
     )
+    return state if model is None else with_answerability(state, embedder, model)
+
+
+def with_answerability(
+    state: ServingState, embedder: Embedder, model: AnswerabilityModel
+) -> ServingState:
+    """The state answering with `model`, and the tables its features are read from: the scope
+    guard's words (it needs the guard) and the heading vectors (encoded now if not there)."""
+    if state.scope is None:
+        raise CalibrationError(
+            "the answerability model needs the scope guard's words (FAQBOT_SCOPE_LIMIT)"
+        )
+    headings = state.headings or heading_vectors(state.index, embedder)
+    answerability = Answerability(model, word_table(state.index, state.scope))
+    return replace(state, answerability=answerability, headings=headings)
 
 
 def state_loader(settings: Settings, index_dir: Path) -> StateLoader:

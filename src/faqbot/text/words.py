@@ -230,6 +230,11 @@ def is_content_word(word: str) -> bool:
     return word not in STOPWORDS and len(word) >= MIN_WORD and not any(c.isdigit() for c in word)
 
 
+def content_words(text: str) -> list[str]:
+    """The content words of a text, each once, in order."""
+    return list(dict.fromkeys(w for w in words(text) if is_content_word(w)))
+
+
 def is_topic_word(word: str) -> bool:
     """A content word that can say what a question is about: not an everyday English word."""
     return is_content_word(word) and zipf(word) < GENERIC_ZIPF
